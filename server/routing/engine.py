@@ -1,0 +1,1181 @@
+"""The queue routing engine (排队机): skills-based, priority-with-aging routing of waiting customers to seats.
+
+The engine is deterministic and does no I/O: every input names its time ``now`` (seconds, any epoch, never
+decreasing; an earlier time is treated as the latest one seen) and returns the decisions it caused. Timed rules (ring
+timeout, wrap-up end, time overflow, reconnect grace, no-seat re-routing, the reserved-seat sweeper) are due at
+:meth:`RoutingEngine.next_deadline`; the caller arms one timer for it and calls :meth:`RoutingEngine.advance`, and
+every other event first catches up with whatever fell due. Nothing polls.
+
+Ordering: the live score of a waiting customer is ``base + w_star*star + w_age*(now - arrival)``. Within a queue
+the comparison of two customers reduces to ``base + w_star*star - w_age*arrival`` (the static ``key``), so each queue
+is a heap keyed once per customer, with lazy deletion; a seat serving several queues compares only the queue heads,
+by live score. Ready seats are indexed per queue in heaps keyed by that queue's seat-choice rule.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from server.routing.config import MAX_STAR, QueueConfig, RoutingConfig
+from server.routing.model import (
+    Audit,
+    Connected,
+    ConsultEnded,
+    Customer,
+    CustomerState,
+    Decision,
+    OfferCall,
+    OfferKind,
+    Overflowed,
+    PositionsChanged,
+    PositionUpdate,
+    Preview,
+    Queued,
+    QueueStatistics,
+    Rejected,
+    RoutingError,
+    Seat,
+    SeatStateChanged,
+    SessionEnded,
+    Skill,
+    SkillRole,
+    StateChange,
+    WithdrawOffer,
+)
+from wire.messages import EndReason, SeatState
+
+logger = logging.getLogger(__name__)
+
+_WORKING = frozenset({SeatState.READY, SeatState.RESERVED, SeatState.IN_CALL, SeatState.WRAP_UP})
+_ROUTABLE = (SkillRole.PRIMARY, SkillRole.BACKUP)
+_CONSULT_ROLES = (SkillRole.EXPERT, SkillRole.PRIMARY, SkillRole.BACKUP)
+
+# deadline kinds
+_RING, _WRAP, _OVERFLOW, _GRACE, _NOSEAT = range(5)
+
+_REJECT_MESSAGES = {
+    "full": "当前「{name}」排队人数已满，请稍后再拨，或通过手机银行预约办理。",
+    "no_seat": "当前暂无「{name}」坐席在线，请在服务时间内再拨，或通过手机银行预约办理。",
+    "timeout": "当前等待时间较长，请稍后再拨，或通过手机银行预约办理。给您带来不便，敬请谅解。",
+}
+
+
+class _Queue:
+    """Run-time state of one queue: its waiting heap, ready-seat heaps, staffing counts and statistics."""
+
+    __slots__ = (
+        "abandoned",
+        "answered",
+        "arrived",
+        "cfg",
+        "handle_sum",
+        "handle_times",
+        "heap",
+        "noseat_token",
+        "overflowed_in",
+        "overflowed_out",
+        "ready",
+        "rejected",
+        "skilled",
+        "staffed",
+        "wait_sum",
+        "waiting",
+        "within_sl",
+        "working",
+    )
+
+    def __init__(self, cfg: QueueConfig, window: int) -> None:
+        self.cfg = cfg
+        self.heap: list[tuple[Any, ...]] = []
+        self.waiting = 0
+        self.ready: dict[SkillRole, list[tuple[Any, ...]]] = {role: [] for role in SkillRole}
+        self.skilled = 0  # seats holding the skill, any state
+        self.staffed = 0  # routable seats logged in
+        self.working = 0  # routable seats ready, ringing, talking or in wrap-up
+        self.noseat_token = 0
+        self.handle_times: deque[float] = deque(maxlen=window)
+        self.handle_sum = 0.0
+        self.arrived = self.answered = self.within_sl = self.abandoned = self.rejected = 0
+        self.overflowed_in = self.overflowed_out = 0
+        self.wait_sum = 0.0
+
+    def key_of(self, star: int, arrival: float) -> float:
+        cfg = self.cfg
+        return cfg.base_priority + cfg.w_star * star - cfg.w_age * arrival
+
+    def average_handle_s(self) -> float:
+        """Recent mean of talk time plus wrap-up (the time a seat is away per call)."""
+        if self.handle_times:
+            return self.handle_sum / len(self.handle_times)
+        return self.cfg.default_handle_time_s + self.cfg.wrap_up_s
+
+    def record_handle(self, seconds: float) -> None:
+        if len(self.handle_times) == self.handle_times.maxlen:
+            self.handle_sum -= self.handle_times[0]
+        self.handle_times.append(seconds)
+        self.handle_sum += seconds
+
+    def estimate_wait(self, position: int) -> float | None:
+        """Expected wait of the customer at ``position``: ``position * AHT / working seats`` (M/M/c: (k+1)/(c*mu))."""
+        if self.working <= 0:
+            return None
+        return position * self.average_handle_s() / self.working
+
+
+class RoutingEngine:
+    """Routes customers to seats; every event method returns the list of decisions it caused.
+
+    Args:
+        config: validated routing configuration.
+        expand_positions: also return a :class:`PositionUpdate` for every customer of every queue whose order
+            changed (otherwise only :class:`PositionsChanged` per queue; fetch with :meth:`queue_positions`).
+    """
+
+    def __init__(self, config: RoutingConfig, *, expand_positions: bool = False) -> None:
+        self.config = config
+        self.expand_positions = expand_positions
+        self._queues = {qid: _Queue(cfg, config.estimator_window) for qid, cfg in config.queues.items()}
+        self._seats: dict[str, Seat] = {}
+        self._routable: dict[str, list[_Queue]] = {}
+        self._customers: dict[str, Customer] = {}
+        self._deadlines: list[tuple[float, int, int, Any, int]] = []
+        self._seq = itertools.count(1)
+        self._order = itertools.count(1)
+        self._reserved: dict[str, Seat] = {}
+        self._changed: set[str] = set()
+        self._now = float("-inf")
+        self._next_sweep = float("-inf")
+        self.audit: deque[Audit] = deque(maxlen=10_000)
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # time
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """Engine time at which :meth:`advance` has work to do (arm one timer for it), or None."""
+        deadlines = self._deadlines
+        while deadlines and not self._due_valid(deadlines[0]):
+            heapq.heappop(deadlines)
+        candidates = []
+        if deadlines:
+            candidates.append(deadlines[0][0])
+        if self._reserved:
+            candidates.append(max(self._next_sweep, self._now))
+        return min(candidates) if candidates else None
+
+    def advance(self, now: float) -> list[Decision]:
+        """Apply every timed rule due at or before ``now``."""
+        out: list[Decision] = []
+        self._clock(now, out)
+        return self._finish(out)
+
+    def sweep(self, now: float) -> list[Decision]:
+        """Release any seat reserved longer than its ring timeout plus slack, with an audit entry.
+
+        The ring-timeout deadline normally releases a seat first; the sweeper is the safety net that makes sure
+        nothing stays reserved forever even if a deadline was lost.
+        """
+        out: list[Decision] = []
+        self._clock(now, out)
+        self._sweep(self._now, out)
+        return self._finish(out)
+
+    def _clock(self, now: float, out: list[Decision]) -> None:
+        if now < self._now:
+            logger.debug("routing clock went back from %.3f to %.3f; using %.3f", self._now, now, self._now)
+            now = self._now
+        self._now = now
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            at, _, kind, obj, token = heapq.heappop(deadlines)
+            self._fire(kind, obj, token, at, out)
+        if self._reserved and now >= self._next_sweep:
+            self._sweep(now, out)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.config.sweep_interval_s
+
+    def _schedule(self, at: float, kind: int, obj: Any, token: int) -> None:
+        heapq.heappush(self._deadlines, (at, next(self._seq), kind, obj, token))
+
+    @staticmethod
+    def _due_valid(item: tuple[float, int, int, Any, int]) -> bool:
+        """Whether a deadline still means something (cheap pre-check; :meth:`_fire` re-checks)."""
+        _, _, kind, obj, token = item
+        if kind in (_RING, _WRAP):
+            return bool(obj.version == token)
+        if kind == _OVERFLOW:
+            return bool(obj.heap_token == token and obj.state is CustomerState.WAITING)
+        if kind == _GRACE:
+            return bool(obj.state_token == token and obj.state is CustomerState.DISCONNECTED)
+        return bool(obj.noseat_token == token)
+
+    def _fire(self, kind: int, obj: Any, token: int, at: float, out: list[Decision]) -> None:
+        if kind == _RING:
+            if obj.version == token and obj.state is SeatState.RESERVED:
+                self._ring_timeout(obj, at, out, "ring_timeout")
+        elif kind == _WRAP:
+            if obj.version == token and obj.state is SeatState.WRAP_UP:
+                self._seat_free(obj, at, out)
+        elif kind == _OVERFLOW:
+            if obj.heap_token == token and obj.state is CustomerState.WAITING:
+                self._reroute(obj, at, out, "timeout")
+        elif kind == _GRACE:
+            if obj.state_token == token and obj.state is CustomerState.DISCONNECTED:
+                self._end_customer(
+                    obj,
+                    out,
+                    EndReason.CUSTOMER_DISCONNECTED,
+                    "您离开页面时间过长，排队已取消，请重新取号。",
+                    abandoned=True,
+                )
+        elif kind == _NOSEAT and obj.noseat_token == token and obj.staffed == 0 and obj.waiting:
+            for customer in self._ordered(obj):
+                self._reroute(customer, at, out, "no_seat")
+
+    def _sweep(self, now: float, out: list[Decision]) -> None:
+        for seat in list(self._reserved.values()):
+            customer = self._customers.get(seat.session_id or "")
+            timeout = self._queues[customer.queue_id].cfg.ring_timeout_s if customer else 0.0
+            if now - seat.since > timeout + self.config.sweep_slack_s:
+                note = Audit(
+                    now,
+                    "sweeper",
+                    f"坐席振铃超时未释放，已由清理程序释放(已振铃 {now - seat.since:.1f} 秒)",
+                    seat.session_id,
+                    seat.seat_id,
+                )
+                self.audit.append(note)
+                out.append(note)
+                logger.warning("sweeper released seat %s reserved for session %s", seat.seat_id, seat.session_id)
+                if customer is None:
+                    seat.session_id = None
+                    self._set_seat(seat, SeatState.NOT_READY, "no_answer", now, out)
+                else:
+                    self._ring_timeout(seat, now, out, "swept")
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # seats
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def seat_login(
+        self, seat_id: str, skills: Iterable[Skill], now: float, *, name: str = "", ready: bool = False
+    ) -> list[Decision]:
+        """A seat signs in (签入) with its skills; it starts not-ready (reason ``login``) unless ``ready``."""
+        skills = list(skills)
+        for skill in skills:
+            if skill.queue_id not in self._queues:
+                raise RoutingError("unknown_queue", f"技能组 {skill.queue_id!r} 不存在")
+        out: list[Decision] = []
+        self._clock(now, out)
+        seat = self._seats.get(seat_id)
+        if seat is not None and seat.state is not SeatState.OFFLINE:
+            raise RoutingError("already_logged_in", "该坐席已签入")
+        if seat is None:
+            seat = Seat(seat_id=seat_id, name=name or seat_id, skills={})
+            self._seats[seat_id] = seat
+        for old in seat.skills:
+            self._queues[old].skilled -= 1
+        seat.skills = {s.queue_id: s for s in skills}
+        if name:
+            seat.name = name
+        for qid in seat.skills:
+            self._queues[qid].skilled += 1
+        self._routable[seat_id] = [self._queues[s.queue_id] for s in skills if s.role in _ROUTABLE]
+        if ready:
+            self._dispatch_seat(seat, self._now, out)
+        else:
+            self._set_seat(seat, SeatState.NOT_READY, "login", self._now, out)
+        return self._finish(out)
+
+    def seat_set_ready(self, seat_id: str, now: float) -> list[Decision]:
+        """The teller shows ready (示闲); during wrap-up this ends it early. While ringing or talking it cancels a
+        pending not-ready."""
+        seat = self._seat(seat_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        if seat.state is SeatState.OFFLINE:
+            raise RoutingError("not_logged_in", "坐席未签入，请先签入")
+        if seat.state in (SeatState.NOT_READY, SeatState.WRAP_UP):
+            self._dispatch_seat(seat, self._now, out)
+        elif seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
+            seat.pending_not_ready = None
+        return self._finish(out)
+
+    def seat_set_not_ready(self, seat_id: str, reason: str, now: float) -> list[Decision]:
+        """The teller shows not ready (示忙) with a reason code; while ringing or talking it applies after the call."""
+        if reason not in self.config.not_ready_reasons:
+            raise RoutingError(
+                "bad_reason", f"示忙原因 {reason!r} 无效，可选:{'、'.join(self.config.not_ready_reasons)}"
+            )
+        seat = self._seat(seat_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        if seat.state is SeatState.OFFLINE:
+            raise RoutingError("not_logged_in", "坐席未签入，请先签入")
+        if seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
+            seat.pending_not_ready = reason
+        else:
+            self._set_seat(seat, SeatState.NOT_READY, reason, self._now, out)
+        return self._finish(out)
+
+    def seat_logout(self, seat_id: str, now: float) -> list[Decision]:
+        """The seat signs out (签出); a ringing offer goes back to the queue. Refused during a call."""
+        seat = self._seat(seat_id)
+        if seat.state is SeatState.IN_CALL:
+            raise RoutingError("in_call", "通话中不能签出，请先结束通话")
+        out: list[Decision] = []
+        self._clock(now, out)
+        self._drop_seat(seat, self._now, out, "seat_logout", "logout")
+        return self._finish(out)
+
+    def seat_disconnected(self, seat_id: str, now: float) -> list[Decision]:
+        """The seat's connection dropped: it goes offline; a ringing customer is re-queued in their place, a talking
+        one is re-queued at the front or the call fails (``seat_drop_in_call``), never both."""
+        seat = self._seat(seat_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        self._drop_seat(seat, self._now, out, "seat_disconnected", "disconnected")
+        return self._finish(out)
+
+    def seat_answer(self, seat_id: str, session_id: str, now: float) -> list[Decision]:
+        """The ringing seat answers (接听)."""
+        seat = self._seat(seat_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        at = self._now
+        if seat.state is not SeatState.RESERVED or seat.session_id != session_id:
+            raise RoutingError("not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
+        customer = self._customers[session_id]
+        kind = seat.offer_kind or OfferKind.CUSTOMER
+        self._set_seat(seat, SeatState.IN_CALL, None, at, out, session_id)
+        if kind is OfferKind.CONSULT:
+            out.append(Connected(session_id, seat_id, kind))
+            return self._finish(out)
+        seat.calls_today += 1
+        customer.state = CustomerState.CONNECTED
+        customer.seat_id = seat_id
+        if customer.answered_at is None:
+            customer.answered_at = at
+            q = self._queues[customer.queue_id]
+            q.answered += 1
+            wait = at - customer.arrival
+            q.wait_sum += wait
+            if wait <= q.cfg.service_level_s:
+                q.within_sl += 1
+        out.append(Connected(session_id, seat_id, kind))
+        return self._finish(out)
+
+    def seat_decline(self, seat_id: str, session_id: str, now: float) -> list[Decision]:
+        """The ringing seat declines (拒接): it goes not-ready (``declined``); the customer keeps their place."""
+        seat = self._seat(seat_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        if seat.state is not SeatState.RESERVED or seat.session_id != session_id:
+            raise RoutingError("not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
+        self._release_reserved(seat, self._now, out, "declined", SeatState.NOT_READY, "declined", withdraw=False)
+        return self._finish(out)
+
+    def reset_daily_counters(self, now: float) -> list[Decision]:
+        """Start a new day: calls-today counters go to zero (and the fewest-calls indexes are rebuilt)."""
+        out: list[Decision] = []
+        self._clock(now, out)
+        for seat in self._seats.values():
+            seat.calls_today = 0
+        for q in self._queues.values():
+            for role in SkillRole:
+                q.ready[role] = []
+        for seat in self._seats.values():
+            if seat.state is SeatState.READY:
+                self._index_ready(seat)
+        return self._finish(out)
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # customers
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def customer_arrive(
+        self, session_id: str, business_type: str, now: float, *, star: int = 0, customer_name: str = ""
+    ) -> list[Decision]:
+        """A customer takes a ticket (取号) for a business; star level 0-7 (星级)."""
+        if session_id in self._customers:
+            raise RoutingError("duplicate_session", "该会话已在排队中")
+        if isinstance(star, bool) or not isinstance(star, int) or not 0 <= star <= MAX_STAR:
+            raise RoutingError("bad_star", f"客户星级必须是 0 到 {MAX_STAR} 的整数")
+        qid = self.config.queue_for(str(business_type))
+        if qid is None:
+            raise RoutingError("unknown_business", "该业务暂不支持视频办理")
+        out: list[Decision] = []
+        self._clock(now, out)
+        at = self._now
+        q = self._queues[qid]
+        q.arrived += 1
+        customer = Customer(
+            session_id=session_id,
+            business_type=str(business_type),
+            star=star,
+            arrival=at,
+            queue_id=qid,
+            entered_at=at,
+            key=0.0,
+            order=next(self._order),
+            customer_name=customer_name,
+            path=[qid],
+        )
+        self._customers[session_id] = customer
+        target, reason = self._route(q, "arrival")
+        if target is None:
+            q.rejected += 1
+            self._reject(customer, q, reason, out)
+        else:
+            if target is not q:
+                self._move_stats(customer, q, target, reason, out)
+            self._dispatch_customer(customer, target, at, out)
+        return self._finish(out)
+
+    def customer_leave(self, session_id: str, now: float) -> list[Decision]:
+        """The customer gives up (离队) or hangs up; unknown or finished sessions are ignored."""
+        customer = self._customers.get(session_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        if customer is None:
+            return self._finish(out)
+        if customer.state is CustomerState.CONNECTED:
+            self._end_call(customer, self._now, out, EndReason.CUSTOMER_HANGUP, emit=False)
+        else:
+            self._end_customer(
+                customer, out, EndReason.CUSTOMER_LEFT_QUEUE, "您已取消排队。", abandoned=True, emit=False
+            )
+        return self._finish(out)
+
+    def customer_disconnected(self, session_id: str, now: float) -> list[Decision]:
+        """The customer's page dropped. Waiting or ringing: they keep their place for ``reconnect_grace_s``. In a
+        call: the call ends."""
+        customer = self._customers.get(session_id)
+        out: list[Decision] = []
+        self._clock(now, out)
+        if customer is None or customer.state is CustomerState.DISCONNECTED:
+            return self._finish(out)
+        at = self._now
+        if customer.state is CustomerState.CONNECTED:
+            self._end_call(customer, at, out, EndReason.CUSTOMER_DISCONNECTED, emit=True)
+            return self._finish(out)
+        if customer.state is CustomerState.WAITING:
+            self._unwait(customer)
+        elif customer.state is CustomerState.OFFERED:
+            seat = self._seats[customer.seat_id or ""]
+            self._withdraw(seat, customer, at, out, "customer_disconnected", "客户已断开连接")
+        self._disconnect(customer, at)
+        return self._finish(out)
+
+    def customer_reconnected(self, session_id: str, now: float) -> list[Decision]:
+        """The customer's page is back: within the grace period they get their old place back."""
+        customer = self._customers.get(session_id)
+        if customer is None:
+            raise RoutingError("unknown_session", "排队已失效，请重新取号")
+        out: list[Decision] = []
+        self._clock(now, out)
+        if customer.state is CustomerState.DISCONNECTED:
+            customer.disconnected_at = None
+            self._dispatch_customer(customer, self._queues[customer.queue_id], self._now, out)
+        elif customer.state is CustomerState.WAITING:
+            self._changed.add(customer.queue_id)
+        return self._finish(out)
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # calls: hang-up, transfer, consult
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def end_call(self, session_id: str, now: float, reason: EndReason = EndReason.SEAT_HANGUP) -> list[Decision]:
+        """The call is over (挂机): the seat goes to wrap-up, a consulting expert is released."""
+        customer = self._customers.get(session_id)
+        if customer is None or customer.state is not CustomerState.CONNECTED:
+            raise RoutingError("not_in_call", "该会话不在通话中")
+        out: list[Decision] = []
+        self._clock(now, out)
+        self._end_call(customer, self._now, out, reason, emit=False)
+        return self._finish(out)
+
+    def transfer_to_queue(self, session_id: str, queue_id: str, now: float) -> list[Decision]:
+        """The seat transfers the session (转接) to another queue, where the customer waits at the front."""
+        customer = self._customers.get(session_id)
+        if customer is None or customer.state is not CustomerState.CONNECTED:
+            raise RoutingError("not_in_call", "该会话不在通话中，无法转接")
+        target = self._queues.get(queue_id)
+        if target is None:
+            raise RoutingError("unknown_queue", f"队列 {queue_id!r} 不存在")
+        if target.staffed == 0:
+            raise RoutingError("no_seat", f"「{target.cfg.name}」当前无坐席签入，无法转接")
+        out: list[Decision] = []
+        self._clock(now, out)
+        at = self._now
+        self._end_leg(customer, at, out)
+        old = self._queues[customer.queue_id]
+        customer.tier = 0
+        if target is not old:
+            self._move_stats(customer, old, target, "transfer", out)
+        self._dispatch_customer(customer, target, at, out, front=True)
+        return self._finish(out)
+
+    def transfer_to_seat(self, session_id: str, seat_id: str, now: float) -> list[Decision]:
+        """The seat transfers the session to a named, ready seat; if it does not answer the customer waits at the
+        front of their queue."""
+        customer = self._customers.get(session_id)
+        if customer is None or customer.state is not CustomerState.CONNECTED:
+            raise RoutingError("not_in_call", "该会话不在通话中，无法转接")
+        target = self._seat(seat_id)
+        if target.seat_id == customer.seat_id:
+            raise RoutingError("same_seat", "不能转接给自己")
+        if target.state is not SeatState.READY:
+            raise RoutingError("seat_unavailable", f"坐席 {target.name} 当前不可接听，请稍后再试或转至队列")
+        out: list[Decision] = []
+        self._clock(now, out)
+        at = self._now
+        self._end_leg(customer, at, out)
+        customer.tier = 0
+        self._offer(customer, target, OfferKind.TRANSFER, at, out)
+        return self._finish(out)
+
+    def invite_consult(
+        self, session_id: str, now: float, *, seat_id: str | None = None, queue_id: str | None = None
+    ) -> list[Decision]:
+        """Invite an expert seat (专家协助) into a running call: a named ready seat, or the best ready seat of a
+        queue (experts first, then primary, then backup seats)."""
+        customer = self._customers.get(session_id)
+        if customer is None or customer.state is not CustomerState.CONNECTED:
+            raise RoutingError("not_in_call", "该会话不在通话中，无法邀请专家")
+        if customer.consult_seat_id is not None:
+            raise RoutingError("consult_busy", "已有专家在协助或振铃中")
+        if (seat_id is None) == (queue_id is None):
+            raise RoutingError("bad_request", "请指定专家坐席或技能组之一")
+        out: list[Decision] = []
+        self._clock(now, out)
+        expert: Seat | None
+        if seat_id is not None:
+            expert = self._seat(seat_id)
+            if expert.state is not SeatState.READY:
+                raise RoutingError("seat_unavailable", f"坐席 {expert.name} 当前不可接听")
+        else:
+            q = self._queues.get(queue_id or "")
+            if q is None:
+                raise RoutingError("unknown_queue", f"队列 {queue_id!r} 不存在")
+            expert = self._best_seat(q, _CONSULT_ROLES)
+            if expert is None:
+                raise RoutingError("no_expert", "暂无可邀请的专家坐席，请稍后再试")
+        customer.consult_seat_id = expert.seat_id
+        self._reserve(expert, customer, OfferKind.CONSULT, self._now, out)
+        return self._finish(out)
+
+    def end_consult(self, session_id: str, now: float) -> list[Decision]:
+        """The expert leaves (or the invitation is cancelled); the expert is free at once (no wrap-up)."""
+        customer = self._customers.get(session_id)
+        if customer is None or customer.consult_seat_id is None:
+            raise RoutingError("no_consult", "该会话没有专家协助")
+        out: list[Decision] = []
+        self._clock(now, out)
+        self._stop_consult(customer, self._now, out, "ended")
+        return self._finish(out)
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # queries
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def seat(self, seat_id: str) -> Seat:
+        """The seat's current record (read-only use)."""
+        return self._seat(seat_id)
+
+    def seats(self) -> list[Seat]:
+        """All seats ever logged in."""
+        return list(self._seats.values())
+
+    def customer(self, session_id: str) -> Customer | None:
+        """The customer's current record, or None when the session is no longer routed."""
+        return self._customers.get(session_id)
+
+    def customers(self) -> list[Customer]:
+        """Every customer still routed (waiting, ringing, disconnected or in a call)."""
+        return list(self._customers.values())
+
+    def waiting_count(self, queue_id: str | None = None) -> int:
+        """Customers waiting in one queue, or in all."""
+        if queue_id is not None:
+            return self._queues[queue_id].waiting
+        return sum(q.waiting for q in self._queues.values())
+
+    def queue_order(self, queue_id: str) -> list[str]:
+        """Session ids waiting in a queue, best first."""
+        return [c.session_id for c in self._ordered(self._queues[queue_id])]
+
+    def queue_positions(self, queue_id: str, now: float | None = None) -> list[PositionUpdate]:
+        """Live position and estimated wait of every customer waiting in a queue."""
+        q = self._queues[queue_id]
+        return [
+            PositionUpdate(c.session_id, queue_id, i, q.waiting, q.estimate_wait(i))
+            for i, c in enumerate(self._ordered(q), start=1)
+        ]
+
+    def position(self, session_id: str) -> PositionUpdate | None:
+        """One waiting customer's position and estimate (O(queue length))."""
+        customer = self._customers.get(session_id)
+        if customer is None or customer.state is not CustomerState.WAITING:
+            return None
+        q = self._queues[customer.queue_id]
+        mine = (customer.tier, -customer.key, customer.arrival, customer.order)
+        ahead = sum(1 for e in q.heap if self._valid(e) and e[:4] < mine)
+        return PositionUpdate(session_id, q.cfg.queue_id, ahead + 1, q.waiting, q.estimate_wait(ahead + 1))
+
+    def live_score(self, session_id: str, now: float) -> float:
+        """The customer's score now in their current queue: ``base + w_star*star + w_age*(now - arrival)``."""
+        customer = self._customers[session_id]
+        return customer.key + self._queues[customer.queue_id].cfg.w_age * now
+
+    def preview(self, business_type: str, now: float, *, star: int = 0) -> Preview:
+        """What would happen to a customer arriving now with this business and star level; changes nothing."""
+        qid = self.config.queue_for(str(business_type))
+        if qid is None:
+            raise RoutingError("unknown_business", "该业务暂不支持视频办理")
+        now = max(now, self._now)
+        q = self._queues[qid]
+        target, reason = self._route(q, "arrival")
+        path = (qid,) if target is None or target is q else (qid, target.cfg.queue_id)
+        if target is None:
+            return Preview("reject", qid, path, message=_REJECT_MESSAGES[reason].format(name=q.cfg.name))
+        seat = self._best_seat(target, _ROUTABLE)
+        if seat is not None:
+            return Preview("offer", target.cfg.queue_id, path, seat_id=seat.seat_id)
+        mine = (1, -target.key_of(star, now), now, float("inf"))
+        ahead = sum(1 for e in target.heap if self._valid(e) and e[:4] < mine)
+        return Preview(
+            "queue", target.cfg.queue_id, path, position=ahead + 1, estimated_wait_s=target.estimate_wait(ahead + 1)
+        )
+
+    def preview_overflow(self, queue_id: str, trigger: str = "timeout") -> tuple[str, str | None]:
+        """Where a customer of ``queue_id`` would go if ``trigger`` (``arrival``, ``timeout`` or ``no_seat``) fired
+        now: ``("stay"|"move"|"reject", queue id or None)``."""
+        q = self._queues[queue_id]
+        target, _ = self._route(q, trigger)
+        if target is None:
+            return ("reject", None)
+        return ("stay", queue_id) if target is q else ("move", target.cfg.queue_id)
+
+    def statistics(self, now: float) -> dict[str, QueueStatistics]:
+        """Per-queue statistics plus ``"*"`` for all queues together."""
+        now = max(now, self._now)
+        seat_states: dict[str, dict[str, int]] = {qid: {s.value: 0 for s in SeatState} for qid in self._queues}
+        overall_states = {s.value: 0 for s in SeatState}
+        for seat in self._seats.values():
+            overall_states[seat.state.value] += 1
+            for qid in seat.skills:
+                seat_states[qid][seat.state.value] += 1
+        result: dict[str, QueueStatistics] = {}
+        totals = dict.fromkeys(("waiting", "arrived", "answered", "within", "abandoned", "rejected", "in", "out"), 0)
+        wait_sum = handle_sum = 0.0
+        handle_n = 0
+        longest_all = 0.0
+        for qid, q in self._queues.items():
+            longest = max((now - e[5].arrival for e in q.heap if self._valid(e)), default=0.0)
+            longest_all = max(longest_all, longest)
+            result[qid] = self._stats_row(
+                qid,
+                q.waiting,
+                longest,
+                q.arrived,
+                q.answered,
+                q.within_sl,
+                q.abandoned,
+                q.rejected,
+                q.overflowed_in,
+                q.overflowed_out,
+                q.wait_sum,
+                q.handle_sum,
+                len(q.handle_times),
+                seat_states[qid],
+            )
+            for name, value in (
+                ("waiting", q.waiting),
+                ("arrived", q.arrived),
+                ("answered", q.answered),
+                ("within", q.within_sl),
+                ("abandoned", q.abandoned),
+                ("rejected", q.rejected),
+                ("in", q.overflowed_in),
+                ("out", q.overflowed_out),
+            ):
+                totals[name] += value
+            wait_sum += q.wait_sum
+            handle_sum += q.handle_sum
+            handle_n += len(q.handle_times)
+        result["*"] = self._stats_row(
+            "*",
+            totals["waiting"],
+            longest_all,
+            totals["arrived"],
+            totals["answered"],
+            totals["within"],
+            totals["abandoned"],
+            totals["rejected"],
+            totals["in"],
+            totals["out"],
+            wait_sum,
+            handle_sum,
+            handle_n,
+            overall_states,
+        )
+        return result
+
+    @staticmethod
+    def _stats_row(
+        qid: str,
+        waiting: int,
+        longest: float,
+        arrived: int,
+        answered: int,
+        within: int,
+        abandoned: int,
+        rejected: int,
+        of_in: int,
+        of_out: int,
+        wait_sum: float,
+        handle_sum: float,
+        handle_n: int,
+        states: dict[str, int],
+    ) -> QueueStatistics:
+        settled = answered + abandoned
+        return QueueStatistics(
+            queue_id=qid,
+            waiting=waiting,
+            longest_wait_s=longest,
+            arrived=arrived,
+            answered=answered,
+            answered_within_sl=within,
+            abandoned=abandoned,
+            rejected=rejected,
+            overflowed_in=of_in,
+            overflowed_out=of_out,
+            service_level=within / settled if settled else None,
+            abandon_rate=abandoned / settled if settled else None,
+            average_speed_of_answer_s=wait_sum / answered if answered else None,
+            average_handle_time_s=handle_sum / handle_n if handle_n else None,
+            seats_by_state=states,
+        )
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # internals: queues
+    # ---------------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _valid(entry: tuple[Any, ...]) -> bool:
+        customer = entry[5]
+        return customer.heap_token == entry[4] and customer.state is CustomerState.WAITING
+
+    def _head(self, q: _Queue) -> tuple[Any, ...] | None:
+        heap = q.heap
+        while heap:
+            entry = heap[0]
+            customer = entry[5]
+            if customer.heap_token == entry[4] and customer.state is CustomerState.WAITING:
+                return entry
+            heapq.heappop(heap)
+        return None
+
+    def _ordered(self, q: _Queue) -> list[Customer]:
+        return [e[5] for e in sorted(e for e in q.heap if self._valid(e))]
+
+    def _enqueue(self, customer: Customer, q: _Queue, at: float) -> None:
+        customer.queue_id = q.cfg.queue_id
+        customer.key = q.key_of(customer.star, customer.arrival)
+        customer.state = CustomerState.WAITING
+        customer.seat_id = None
+        token = next(self._seq)
+        customer.heap_token = token
+        heap = q.heap
+        heapq.heappush(heap, (customer.tier, -customer.key, customer.arrival, customer.order, token, customer))
+        q.waiting += 1
+        self._changed.add(q.cfg.queue_id)
+        if len(heap) > 2 * q.waiting + 64:
+            q.heap = [e for e in heap if self._valid(e)]
+            heapq.heapify(q.heap)
+        if q.cfg.max_wait_s is not None:
+            self._schedule(customer.entered_at + q.cfg.max_wait_s, _OVERFLOW, customer, token)
+
+    def _unwait(self, customer: Customer) -> None:
+        """Take a waiting customer out of their queue (the heap entry dies lazily)."""
+        q = self._queues[customer.queue_id]
+        q.waiting -= 1
+        customer.heap_token = 0
+        self._changed.add(customer.queue_id)
+
+    def _dispatch_customer(
+        self, customer: Customer, q: _Queue, at: float, out: list[Decision], front: bool = False
+    ) -> None:
+        """Place a customer in ``q``: offer to a ready seat if any (then the queue is empty), else wait."""
+        if customer.queue_id != q.cfg.queue_id:
+            customer.entered_at = at
+        seat = self._best_seat(q, _ROUTABLE)
+        customer.queue_id = q.cfg.queue_id
+        if seat is not None:
+            customer.key = q.key_of(customer.star, customer.arrival)
+            self._offer(customer, seat, OfferKind.CUSTOMER, at, out)
+        else:
+            self._enqueue(customer, q, at)
+            out.append(Queued(customer.session_id, q.cfg.queue_id, front or customer.tier == 0))
+
+    def _route(self, q: _Queue, trigger: str) -> tuple[_Queue | None, str]:
+        """Where a customer of ``q`` goes on ``trigger``: ``(queue, reason)``; ``queue`` None means reject."""
+        cfg = q.cfg
+        full = cfg.max_waiting is not None and q.waiting >= cfg.max_waiting + (trigger != "arrival")
+        no_seat = cfg.overflow_when_no_seat and q.staffed == 0
+        if trigger == "arrival":
+            if not full and not no_seat:
+                return q, ""
+            reason = "full" if full else "no_seat"
+        else:
+            reason = trigger
+        found = self._overflow_target(q, set())
+        if found is not None:
+            return found, reason
+        if not full and cfg.on_exhausted == "stay":
+            return q, ""
+        return None, reason
+
+    def _overflow_target(self, q: _Queue, seen: set[str]) -> _Queue | None:
+        seen.add(q.cfg.queue_id)
+        for qid in q.cfg.overflow_to:
+            if qid in seen:
+                continue
+            t = self._queues[qid]
+            tc = t.cfg
+            if (tc.max_waiting is None or t.waiting < tc.max_waiting) and not (
+                tc.overflow_when_no_seat and t.staffed == 0
+            ):
+                return t
+            deeper = self._overflow_target(t, seen)
+            if deeper is not None:
+                return deeper
+        return None
+
+    def _move_stats(self, customer: Customer, src: _Queue, dst: _Queue, reason: str, out: list[Decision]) -> None:
+        src.overflowed_out += 1
+        dst.overflowed_in += 1
+        customer.path.append(dst.cfg.queue_id)
+        out.append(Overflowed(customer.session_id, src.cfg.queue_id, dst.cfg.queue_id, reason))
+
+    def _reroute(self, customer: Customer, at: float, out: list[Decision], trigger: str) -> None:
+        """Time or no-seat overflow of a waiting customer."""
+        q = self._queues[customer.queue_id]
+        target, reason = self._route(q, trigger)
+        if target is q:
+            return
+        self._unwait(customer)
+        if target is None:
+            q.rejected += 1
+            self._reject(customer, q, reason, out)
+            return
+        self._move_stats(customer, q, target, reason, out)
+        self._dispatch_customer(customer, target, at, out)
+
+    def _reject(self, customer: Customer, q: _Queue, reason: str, out: list[Decision]) -> None:
+        customer.state = CustomerState.ENDED
+        del self._customers[customer.session_id]
+        out.append(
+            Rejected(customer.session_id, q.cfg.queue_id, reason, _REJECT_MESSAGES[reason].format(name=q.cfg.name))
+        )
+
+    def _disconnect(self, customer: Customer, at: float) -> None:
+        customer.state = CustomerState.DISCONNECTED
+        customer.seat_id = None
+        customer.disconnected_at = at
+        customer.state_token = next(self._seq)
+        self._schedule(at + self.config.reconnect_grace_s, _GRACE, customer, customer.state_token)
+
+    def _end_customer(
+        self,
+        customer: Customer,
+        out: list[Decision],
+        reason: EndReason,
+        message: str,
+        *,
+        abandoned: bool,
+        emit: bool = True,
+    ) -> None:
+        """End a customer who is not in a call (waiting, ringing or disconnected)."""
+        at = self._now
+        if customer.state is CustomerState.WAITING:
+            self._unwait(customer)
+        elif customer.state is CustomerState.OFFERED:
+            seat = self._seats[customer.seat_id or ""]
+            self._withdraw(seat, customer, at, out, "customer_left", "客户已离开")
+        if abandoned:
+            self._queues[customer.queue_id].abandoned += 1
+        customer.state = CustomerState.ENDED
+        self._customers.pop(customer.session_id, None)
+        if emit:
+            out.append(SessionEnded(customer.session_id, reason, message))
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # internals: seats
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _seat(self, seat_id: str) -> Seat:
+        seat = self._seats.get(seat_id)
+        if seat is None:
+            raise RoutingError("unknown_seat", f"坐席 {seat_id!r} 未签入过")
+        return seat
+
+    def _set_seat(
+        self,
+        seat: Seat,
+        state: SeatState,
+        reason: str | None,
+        at: float,
+        out: list[Decision],
+        session_id: str | None = None,
+    ) -> None:
+        old = seat.state
+        was_working = old in _WORKING
+        now_working = state in _WORKING
+        was_in = old is not SeatState.OFFLINE
+        now_in = state is not SeatState.OFFLINE
+        if was_working != now_working or was_in != now_in:
+            dw = now_working - was_working
+            dl = now_in - was_in
+            for q in self._routable[seat.seat_id]:
+                q.working += dw
+                if dl:
+                    q.staffed += dl
+                    if dl < 0 and q.staffed == 0:
+                        q.noseat_token += 1
+                        if q.cfg.overflow_when_no_seat:
+                            self._schedule(at + self.config.no_seat_grace_s, _NOSEAT, q, q.noseat_token)
+                    elif dl > 0 and q.staffed == 1:
+                        q.noseat_token += 1
+        if old is SeatState.RESERVED:
+            self._reserved.pop(seat.seat_id, None)
+        if state is SeatState.RESERVED:
+            self._reserved[seat.seat_id] = seat
+        seat.state = state
+        seat.reason = reason
+        seat.since = at
+        seat.version += 1
+        seat.history.append(StateChange(at, state, reason, session_id))
+        out.append(SeatStateChanged(seat.seat_id, state, reason, at))
+
+    def _index_ready(self, seat: Seat) -> None:
+        token = next(self._seq)
+        seat.ready_token = token
+        since = seat.ready_since
+        for skill in seat.skills.values():
+            q = self._queues[skill.queue_id]
+            choice = q.cfg.seat_choice
+            if choice == "longest_idle":
+                entry = (since, 0.0, token, seat)
+            elif choice == "fewest_calls":
+                entry = (seat.calls_today, since, token, seat)
+            else:
+                entry = (-skill.proficiency, since, token, seat)
+            heap = q.ready[skill.role]
+            heapq.heappush(heap, entry)
+            if len(heap) > 2 * q.skilled + 16:
+                heap[:] = [e for e in heap if e[3].state is SeatState.READY and e[3].ready_token == e[2]]
+                heapq.heapify(heap)
+
+    def _best_seat(self, q: _Queue, roles: tuple[SkillRole, ...]) -> Seat | None:
+        for role in roles:
+            heap = q.ready[role]
+            while heap:
+                entry = heap[0]
+                seat = entry[3]
+                if seat.state is SeatState.READY and seat.ready_token == entry[2]:
+                    return seat
+                heapq.heappop(heap)
+        return None
+
+    def _dispatch_seat(self, seat: Seat, at: float, out: list[Decision]) -> None:
+        """The seat is free: offer it the best head among its queues, else make it ready."""
+        best: tuple[Any, ...] | None = None
+        best_q: _Queue | None = None
+        for q in self._routable[seat.seat_id]:
+            entry = self._head(q)
+            if entry is None:
+                continue
+            rank = (entry[0], -(entry[5].key + q.cfg.w_age * at), entry[2], entry[3])
+            if best is None or rank < best:
+                best, best_q = rank, q
+        if best_q is not None:
+            entry = heapq.heappop(best_q.heap)
+            customer = entry[5]
+            self._unwait(customer)
+            self._offer(customer, seat, OfferKind.CUSTOMER, at, out)
+            return
+        if seat.state is not SeatState.READY:
+            self._set_seat(seat, SeatState.READY, None, at, out)
+            seat.ready_since = at
+            self._index_ready(seat)
+
+    def _reserve(self, seat: Seat, customer: Customer, kind: OfferKind, at: float, out: list[Decision]) -> None:
+        seat.session_id = customer.session_id
+        seat.offer_kind = kind
+        self._set_seat(seat, SeatState.RESERVED, None, at, out, customer.session_id)
+        timeout = self._queues[customer.queue_id].cfg.ring_timeout_s
+        self._schedule(at + timeout, _RING, seat, seat.version)
+        out.append(OfferCall(customer.session_id, seat.seat_id, customer.queue_id, kind, timeout, customer.arrival))
+
+    def _offer(self, customer: Customer, seat: Seat, kind: OfferKind, at: float, out: list[Decision]) -> None:
+        customer.state = CustomerState.OFFERED
+        customer.seat_id = seat.seat_id
+        customer.offered_at = at
+        self._reserve(seat, customer, kind, at, out)
+
+    def _seat_free(self, seat: Seat, at: float, out: list[Decision]) -> None:
+        """The seat finished (wrap-up over, offer withdrawn, consult over): not-ready if asked, else dispatch."""
+        seat.session_id = None
+        seat.offer_kind = None
+        if seat.pending_not_ready:
+            reason, seat.pending_not_ready = seat.pending_not_ready, None
+            self._set_seat(seat, SeatState.NOT_READY, reason, at, out)
+        else:
+            self._dispatch_seat(seat, at, out)
+
+    def _withdraw(
+        self, seat: Seat, customer: Customer, at: float, out: list[Decision], reason: str, message: str
+    ) -> None:
+        """Void a ringing customer offer because of the customer; the seat is free again."""
+        out.append(WithdrawOffer(customer.session_id, seat.seat_id, reason, message))
+        customer.seat_id = None
+        customer.state = CustomerState.DISCONNECTED  # transient: not waiting, not offered
+        self._seat_free(seat, at, out)
+
+    def _release_reserved(
+        self,
+        seat: Seat,
+        at: float,
+        out: list[Decision],
+        reason: str,
+        state: SeatState,
+        state_reason: str | None,
+        *,
+        withdraw: bool = True,
+    ) -> None:
+        """A reserved seat stops ringing because of the seat (timeout, decline, logout, drop): the seat takes
+        ``state``; a customer goes back to their place, a consult invitation ends."""
+        customer = self._customers.get(seat.session_id or "")
+        kind = seat.offer_kind
+        if withdraw and customer is not None:
+            out.append(WithdrawOffer(customer.session_id, seat.seat_id, reason, _WITHDRAW_MESSAGES.get(reason, "")))
+        seat.session_id = None
+        seat.offer_kind = None
+        if state is SeatState.NOT_READY and seat.pending_not_ready:
+            state_reason, seat.pending_not_ready = seat.pending_not_ready, None
+        self._set_seat(seat, state, state_reason, at, out)
+        if customer is None:
+            return
+        if kind is OfferKind.CONSULT:
+            customer.consult_seat_id = None
+            out.append(ConsultEnded(customer.session_id, seat.seat_id, reason))
+        else:
+            self._dispatch_customer(customer, self._queues[customer.queue_id], at, out)
+
+    def _ring_timeout(self, seat: Seat, at: float, out: list[Decision], reason: str) -> None:
+        self._release_reserved(seat, at, out, reason, SeatState.NOT_READY, "no_answer")
+
+    def _drop_seat(self, seat: Seat, at: float, out: list[Decision], reason: str, state_reason: str) -> None:
+        seat.pending_not_ready = None
+        if seat.state is SeatState.RESERVED:
+            self._release_reserved(seat, at, out, reason, SeatState.OFFLINE, state_reason)
+            return
+        if seat.state is SeatState.IN_CALL:
+            customer = self._customers.get(seat.session_id or "")
+            kind = seat.offer_kind
+            seat.session_id = None
+            seat.offer_kind = None
+            self._set_seat(seat, SeatState.OFFLINE, state_reason, at, out)
+            if customer is None:
+                return
+            if kind is OfferKind.CONSULT:
+                customer.consult_seat_id = None
+                out.append(ConsultEnded(customer.session_id, seat.seat_id, reason))
+                return
+            self._stop_consult(customer, at, out, "host_left")
+            if self.config.seat_drop_in_call == "requeue":
+                customer.tier = 0
+                self._dispatch_customer(customer, self._queues[customer.queue_id], at, out, front=True)
+            else:
+                customer.state = CustomerState.ENDED
+                self._customers.pop(customer.session_id, None)
+                out.append(
+                    SessionEnded(
+                        customer.session_id,
+                        EndReason.SEAT_DISCONNECTED,
+                        "坐席连接中断，本次通话已结束，请重新取号。",
+                        seat.seat_id,
+                    )
+                )
+            return
+        if seat.state is not SeatState.OFFLINE:
+            self._set_seat(seat, SeatState.OFFLINE, state_reason, at, out)
+
+    def _end_leg(self, customer: Customer, at: float, out: list[Decision]) -> None:
+        """The serving seat's part of the call is over (hang-up or transfer): record handle time, wrap up."""
+        seat = self._seats[customer.seat_id or ""]
+        q = self._queues[customer.queue_id]
+        self._stop_consult(customer, at, out, "call_ended")
+        q.record_handle(at - seat.since + q.cfg.wrap_up_s)
+        seat.session_id = None
+        seat.offer_kind = None
+        customer.seat_id = None
+        if q.cfg.wrap_up_s > 0:
+            seat.wrap_queue = q.cfg.queue_id
+            self._set_seat(seat, SeatState.WRAP_UP, None, at, out)
+            self._schedule(at + q.cfg.wrap_up_s, _WRAP, seat, seat.version)
+        else:
+            self._seat_free(seat, at, out)
+
+    def _end_call(self, customer: Customer, at: float, out: list[Decision], reason: EndReason, *, emit: bool) -> None:
+        seat_id = customer.seat_id
+        self._end_leg(customer, at, out)
+        customer.state = CustomerState.ENDED
+        self._customers.pop(customer.session_id, None)
+        if emit:
+            out.append(SessionEnded(customer.session_id, reason, _END_MESSAGES.get(reason, "通话已结束。"), seat_id))
+
+    def _stop_consult(self, customer: Customer, at: float, out: list[Decision], reason: str) -> None:
+        expert_id = customer.consult_seat_id
+        if expert_id is None:
+            return
+        customer.consult_seat_id = None
+        expert = self._seats[expert_id]
+        if expert.session_id != customer.session_id:
+            return
+        if expert.state is SeatState.RESERVED:
+            out.append(WithdrawOffer(customer.session_id, expert_id, reason, "专家邀请已取消"))
+        out.append(ConsultEnded(customer.session_id, expert_id, reason))
+        self._seat_free(expert, at, out)
+
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _finish(self, out: list[Decision]) -> list[Decision]:
+        changed = self._changed
+        if changed:
+            for qid in sorted(changed):
+                out.append(PositionsChanged(qid))
+                if self.expand_positions:
+                    out.extend(self.queue_positions(qid))
+            changed.clear()
+        return out
+
+
+_WITHDRAW_MESSAGES = {
+    "ring_timeout": "振铃超时未接听，已转给其他坐席",
+    "swept": "振铃超时未接听，已转给其他坐席",
+    "seat_logout": "坐席已签出",
+    "seat_disconnected": "坐席连接中断",
+}
+
+_END_MESSAGES = {
+    EndReason.CUSTOMER_DISCONNECTED: "客户连接中断，通话已结束。",
+    EndReason.SERVER_RESTART: "服务重启，本次通话已结束，请重新取号。",
+}

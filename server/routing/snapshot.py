@@ -1,0 +1,219 @@
+"""Snapshot and restore of the routing state (JSON-ready), so waiting customers keep their place over a restart."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import Any
+
+from server.routing.config import RoutingConfig
+from server.routing.engine import _GRACE, _RING, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
+from server.routing.model import (
+    Customer,
+    CustomerState,
+    Decision,
+    OfferKind,
+    RoutingError,
+    Seat,
+    SessionEnded,
+    Skill,
+    SkillRole,
+    StateChange,
+)
+from wire.messages import EndReason, SeatState
+
+SNAPSHOT_VERSION = 1
+_COUNTERS = ("arrived", "answered", "within_sl", "abandoned", "rejected", "overflowed_in", "overflowed_out", "wait_sum")
+
+
+def snapshot(engine: RoutingEngine, *, history_tail: int = 200) -> dict[str, Any]:
+    """The engine's whole logical state as plain JSON-ready data.
+
+    Args:
+        engine: the engine to capture.
+        history_tail: how many of each seat's latest state changes to keep (the full history is in the decisions
+            the caller persisted).
+    """
+    seats = []
+    for seat in engine._seats.values():
+        seats.append(
+            {
+                "seat_id": seat.seat_id,
+                "name": seat.name,
+                "skills": [[s.queue_id, s.proficiency, s.role.value] for s in seat.skills.values()],
+                "state": seat.state.value,
+                "reason": seat.reason,
+                "since": seat.since,
+                "ready_since": seat.ready_since,
+                "calls_today": seat.calls_today,
+                "session_id": seat.session_id,
+                "offer_kind": seat.offer_kind.value if seat.offer_kind else None,
+                "pending_not_ready": seat.pending_not_ready,
+                "wrap_queue": seat.wrap_queue,
+                "history": [[h.at, h.state.value, h.reason, h.session_id] for h in seat.history[-history_tail:]],
+            }
+        )
+    customers = []
+    for c in engine._customers.values():
+        customers.append(
+            {
+                "session_id": c.session_id,
+                "business_type": c.business_type,
+                "star": c.star,
+                "arrival": c.arrival,
+                "queue_id": c.queue_id,
+                "entered_at": c.entered_at,
+                "order": c.order,
+                "tier": c.tier,
+                "state": c.state.value,
+                "seat_id": c.seat_id,
+                "offered_at": c.offered_at,
+                "answered_at": c.answered_at,
+                "disconnected_at": c.disconnected_at,
+                "consult_seat_id": c.consult_seat_id,
+                "customer_name": c.customer_name,
+                "path": list(c.path),
+            }
+        )
+    queues = {
+        qid: {**{k: getattr(q, k) for k in _COUNTERS}, "handle_times": list(q.handle_times)}
+        for qid, q in engine._queues.items()
+    }
+    return {
+        "version": SNAPSHOT_VERSION,
+        "now": engine._now if engine._now != float("-inf") else None,
+        "seats": seats,
+        "customers": customers,
+        "queues": queues,
+    }
+
+
+def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bool = False) -> RoutingEngine:
+    """Rebuild an engine from :func:`snapshot` data under ``config`` (weights may have changed: keys are recomputed).
+
+    Raises:
+        RoutingError: the snapshot is from another version or names a queue the configuration no longer has.
+    """
+    if data.get("version") != SNAPSHOT_VERSION:
+        raise RoutingError("snapshot_version", f"排队快照版本 {data.get('version')!r} 不受支持")
+    engine = RoutingEngine(config, expand_positions=expand_positions)
+    now = data.get("now")
+    engine._now = float(now) if now is not None else float("-inf")
+    for qid, counters in data.get("queues", {}).items():
+        q = engine._queues.get(qid)
+        if q is None:
+            continue  # a queue removed from the configuration: its statistics are dropped
+        for key in _COUNTERS:
+            setattr(q, key, counters.get(key, 0))
+        for h in counters.get("handle_times", []):
+            q.record_handle(float(h))
+    max_order = 0
+    for raw in data.get("customers", []):
+        if raw["queue_id"] not in engine._queues:
+            raise RoutingError("snapshot_mismatch", f"快照中的队列 {raw['queue_id']!r} 不在当前配置中")
+        c = Customer(
+            session_id=raw["session_id"],
+            business_type=raw["business_type"],
+            star=int(raw["star"]),
+            arrival=float(raw["arrival"]),
+            queue_id=raw["queue_id"],
+            entered_at=float(raw["entered_at"]),
+            key=0.0,
+            order=int(raw["order"]),
+            tier=int(raw["tier"]),
+            state=CustomerState(raw["state"]),
+            seat_id=raw["seat_id"],
+            offered_at=raw["offered_at"],
+            answered_at=raw["answered_at"],
+            disconnected_at=raw["disconnected_at"],
+            consult_seat_id=raw["consult_seat_id"],
+            customer_name=raw.get("customer_name", ""),
+            path=list(raw.get("path", [raw["queue_id"]])),
+        )
+        max_order = max(max_order, c.order)
+        q = engine._queues[c.queue_id]
+        c.key = q.key_of(c.star, c.arrival)
+        engine._customers[c.session_id] = c
+        if c.state is CustomerState.WAITING:
+            engine._enqueue(c, q, engine._now)
+        elif c.state is CustomerState.DISCONNECTED:
+            c.state_token = next(engine._seq)
+            engine._schedule(
+                float(c.disconnected_at or engine._now) + config.reconnect_grace_s, _GRACE, c, c.state_token
+            )
+    engine._order = itertools.count(max_order + 1)
+    for raw in data.get("seats", []):
+        skills = [Skill(qid, int(p), SkillRole(role)) for qid, p, role in raw["skills"] if qid in engine._queues]
+        seat = Seat(
+            seat_id=raw["seat_id"],
+            name=raw["name"],
+            skills={s.queue_id: s for s in skills},
+            state=SeatState(raw["state"]),
+            reason=raw["reason"],
+            since=float(raw["since"]),
+            ready_since=float(raw["ready_since"]),
+            calls_today=int(raw["calls_today"]),
+            session_id=raw["session_id"],
+            offer_kind=OfferKind(raw["offer_kind"]) if raw["offer_kind"] else None,
+            pending_not_ready=raw["pending_not_ready"],
+            wrap_queue=raw.get("wrap_queue"),
+            history=[StateChange(at, SeatState(st), reason, sid) for at, st, reason, sid in raw["history"]],
+        )
+        engine._seats[seat.seat_id] = seat
+        engine._routable[seat.seat_id] = [engine._queues[s.queue_id] for s in skills if s.role in _ROUTABLE]
+        for s in skills:
+            engine._queues[s.queue_id].skilled += 1
+        for q in engine._routable[seat.seat_id]:
+            q.staffed += seat.state is not SeatState.OFFLINE
+            q.working += seat.state in _WORKING
+        seat.version = next(engine._seq)
+        if seat.state is SeatState.READY:
+            engine._index_ready(seat)
+        elif seat.state is SeatState.RESERVED:
+            engine._reserved[seat.seat_id] = seat
+            customer = engine._customers.get(seat.session_id or "")
+            timeout = engine._queues[customer.queue_id].cfg.ring_timeout_s if customer else 0.0
+            engine._schedule(seat.since + timeout, _RING, seat, seat.version)
+        elif seat.state is SeatState.WRAP_UP:
+            wrap_q = engine._queues.get(seat.wrap_queue or "")
+            engine._schedule(seat.since + (wrap_q.cfg.wrap_up_s if wrap_q else 0.0), _WRAP, seat, seat.version)
+    for q in engine._queues.values():
+        for heap in q.ready.values():
+            heapq.heapify(heap)
+    engine._changed.clear()
+    return engine
+
+
+def server_restarted(engine: RoutingEngine, now: float) -> list[Decision]:
+    """Apply what a server restart means to a restored engine.
+
+    Every connection is gone: seats go offline (they sign in again); a ringing customer goes back to their place; a
+    call in progress cannot be resumed and ends (``server_restart``); every customer still routed becomes
+    "disconnected" and keeps their place if their page reconnects within ``reconnect_grace_s``.
+    """
+    out: list[Decision] = []
+    engine._clock(now, out)
+    at = engine._now
+    for c in list(engine._customers.values()):
+        if c.state is CustomerState.CONNECTED:
+            c.state = CustomerState.ENDED
+            del engine._customers[c.session_id]
+            out.append(
+                SessionEnded(
+                    c.session_id, EndReason.SERVER_RESTART, "服务重启，本次通话已结束，请重新取号。", c.seat_id
+                )
+            )
+    for seat in engine._seats.values():
+        if seat.state is SeatState.OFFLINE:
+            continue
+        seat.session_id = None
+        seat.offer_kind = None
+        seat.pending_not_ready = None
+        engine._set_seat(seat, SeatState.OFFLINE, "server_restart", at, out)
+    for c in list(engine._customers.values()):
+        c.consult_seat_id = None
+        if c.state is CustomerState.WAITING:
+            engine._unwait(c)
+        if c.state is not CustomerState.DISCONNECTED:
+            engine._disconnect(c, at)
+    return engine._finish(out)
