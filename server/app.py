@@ -1,0 +1,124 @@
+"""The FastAPI application factory; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from server.calls import CallCoordinator, Clock, utc_now
+from server.db import Database
+from server.deps import Services
+from server.queueing import CallQueue, FifoQueue
+from server.routers import auth, customer, health, sessions, signalling
+from server.security import hash_password
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Hide ``token=...`` query values (customer and seat tokens travel in WebSocket URLs) in log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = (
+                tuple(
+                    _TOKEN_IN_URL.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                    for arg in record.args  # type: ignore[union-attr]
+                )
+                if isinstance(record.args, tuple)
+                else record.args
+            )
+        if isinstance(record.msg, str) and "token=" in record.msg:
+            record.msg = _TOKEN_IN_URL.sub(r"\1***", record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach :class:`RedactTokens` to uvicorn's loggers once."""
+    for name in ("uvicorn.access", "uvicorn.error"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in target.filters):
+            target.addFilter(RedactTokens())
+
+
+def seed_dev_seats(db: Database, settings: Settings, clock: Clock) -> None:
+    """Create (or reset) the configured demo seat accounts; only in dev mode."""
+    if not settings.dev_mode:
+        return
+    for seed in settings.dev_seed_seats:
+        existing = db.get_seat(seed.seat_id)
+        if existing is None or existing.display_name != seed.display_name:
+            db.upsert_seat(seed.seat_id, seed.display_name, hash_password(seed.password), clock())
+        else:
+            from server.security import verify_password
+
+            if not verify_password(existing.password_hash, seed.password):
+                db.upsert_seat(seed.seat_id, seed.display_name, hash_password(seed.password), clock())
+        logger.warning("dev mode: seat account %r is available with its configured seed password", seed.seat_id)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    queue_factory: Callable[[], CallQueue] = FifoQueue,
+) -> FastAPI:
+    """Build the server application.
+
+    Args:
+        settings: validated settings.
+        clock: source of the current time (tests may pass a controllable one).
+        queue_factory: builds the routing queue (FIFO now; the routing engine later).
+
+    The lifespan opens the database, seeds dev seats, and restores the queue after a restart; services are then on
+    ``app.state.services`` (:class:`server.deps.Services`).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_path)
+        seed_dev_seats(db, settings, clock)
+        coordinator = CallCoordinator(db, settings, queue_factory(), clock)
+        coordinator.restore()
+        app.state.services = Services(settings=settings, db=db, coordinator=coordinator, clock=clock)
+        logger.info("server ready (data dir %s, dev mode %s)", settings.data_dir, settings.dev_mode)
+        try:
+            yield
+        finally:
+            coordinator.shutdown()
+            app.state.services = None
+            db.close()
+
+    install_log_redaction()
+    app = FastAPI(title="VideoTeller", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.state.services = None
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        fields = sorted({".".join(str(p) for p in err.get("loc", ())[1:]) or "-" for err in errors})
+        message = "请求参数有误:" + "、".join(fields)
+        if any(err.get("loc", ())[-1:] == ("business_type",) for err in errors):
+            message = "不支持的业务类型,请重新选择"
+        return JSONResponse(
+            status_code=422, content={"detail": jsonable_encoder(errors, exclude={"ctx", "input"}), "message": message}
+        )
+
+    for module in (auth, customer, sessions, signalling, health):
+        app.include_router(module.router)
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app

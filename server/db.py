@@ -1,0 +1,313 @@
+"""SQLite storage (sqlite-utils, WAL mode): seats, seat tokens, customer sessions and the append-only session trail."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """
+        CREATE TABLE seats (
+            seat_id TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE seat_tokens (
+            token_hash TEXT PRIMARY KEY,
+            seat_id TEXT NOT NULL REFERENCES seats(seat_id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT
+        )
+        """,
+        "CREATE INDEX seat_tokens_seat ON seat_tokens(seat_id)",
+        """
+        CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            business_type TEXT NOT NULL,
+            customer_name TEXT NOT NULL DEFAULT '',
+            customer_token_hash TEXT NOT NULL,
+            seat_id TEXT,
+            status TEXT NOT NULL,
+            queued_at TEXT NOT NULL,
+            answered_at TEXT,
+            ended_at TEXT,
+            end_reason TEXT
+        )
+        """,
+        "CREATE INDEX sessions_status ON sessions(status)",
+        "CREATE INDEX sessions_queued_at ON sessions(queued_at)",
+        """
+        CREATE TABLE session_events (
+            event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        )
+        """,
+        "CREATE INDEX session_events_session ON session_events(session_id, event_id)",
+        # The trail is append-only: the database itself refuses edits and deletions.
+        """
+        CREATE TRIGGER session_events_no_update BEFORE UPDATE ON session_events
+        BEGIN SELECT RAISE(ABORT, 'session_events is append-only'); END
+        """,
+        """
+        CREATE TRIGGER session_events_no_delete BEFORE DELETE ON session_events
+        BEGIN SELECT RAISE(ABORT, 'session_events is append-only'); END
+        """,
+    ],
+}
+
+
+class SessionStatus:
+    """Values of ``sessions.status``."""
+
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    """A seat account as stored."""
+
+    seat_id: str
+    display_name: str
+    password_hash: str
+    enabled: bool
+
+
+def iso(moment: datetime) -> str:
+    """Serialise an aware datetime for storage."""
+    return moment.isoformat()
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """Parse a stored timestamp."""
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class Database:
+    """The server's SQLite database.
+
+    One connection, used from the event loop thread; a lock makes the occasional use from another thread (tests, the
+    CLI) safe. Every write commits immediately so nothing is lost on a crash.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self.db = sqlite_utils.Database(self._conn)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    # --- lifecycle -------------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._lock:
+            current = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if current > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"database {self.path} has schema version {current}, newer than this server ({SCHEMA_VERSION})"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                with self.transaction():
+                    for statement in _MIGRATIONS[version]:
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version={version}")
+                logger.info("database %s migrated to schema version %d", self.path, version)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run statements atomically (BEGIN IMMEDIATE ... COMMIT)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def ping(self) -> bool:
+        """True if the database answers a trivial query."""
+        with self._lock:
+            return bool(self._conn.execute("SELECT 1").fetchone()[0] == 1)
+
+    # --- seats -----------------------------------------------------------------------------------------------------
+
+    def upsert_seat(self, seat_id: str, display_name: str, password_hash: str, now: datetime) -> None:
+        """Create a seat account or replace its name and password."""
+        with self._lock:
+            self._conn.execute(
+                """
+                INSERT INTO seats (seat_id, display_name, password_hash, enabled, created_at) VALUES (?, ?, ?, 1, ?)
+                ON CONFLICT(seat_id) DO UPDATE SET display_name=excluded.display_name,
+                    password_hash=excluded.password_hash
+                """,
+                (seat_id, display_name, password_hash, iso(now)),
+            )
+
+    def get_seat(self, seat_id: str) -> SeatRow | None:
+        """A seat account, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seat_id, display_name, password_hash, enabled FROM seats WHERE seat_id = ?", (seat_id,)
+            ).fetchone()
+        return None if row is None else SeatRow(row[0], row[1], row[2], bool(row[3]))
+
+    def set_seat_password_hash(self, seat_id: str, password_hash: str) -> None:
+        """Store a re-hashed password (argon2 parameters changed)."""
+        with self._lock:
+            self._conn.execute("UPDATE seats SET password_hash = ? WHERE seat_id = ?", (password_hash, seat_id))
+
+    # --- seat tokens -----------------------------------------------------------------------------------------------
+
+    def add_token(self, token_hash: str, seat_id: str, created_at: datetime, expires_at: datetime) -> None:
+        """Store a new bearer token's hash."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO seat_tokens (token_hash, seat_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (token_hash, seat_id, iso(created_at), iso(expires_at)),
+            )
+
+    def seat_for_token(self, token_hash: str, now: datetime) -> str | None:
+        """The seat a valid (known, unexpired, unrevoked) token belongs to, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                """
+                SELECT t.seat_id, t.expires_at FROM seat_tokens t JOIN seats s ON s.seat_id = t.seat_id
+                WHERE t.token_hash = ? AND t.revoked_at IS NULL AND s.enabled = 1
+                """,
+                (token_hash,),
+            ).fetchone()
+        if row is None:
+            return None
+        expires_at = datetime.fromisoformat(row[1])
+        return str(row[0]) if expires_at > now else None
+
+    def revoke_token(self, token_hash: str, now: datetime) -> bool:
+        """Revoke a token; True if it was valid until now."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "UPDATE seat_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                (iso(now), token_hash),
+            )
+        return cursor.rowcount > 0
+
+    # --- sessions --------------------------------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        session_id: str,
+        business_type: str,
+        customer_name: str,
+        customer_token_hash: str,
+        queued_at: datetime,
+    ) -> None:
+        """Insert a new waiting session."""
+        with self._lock:
+            self._conn.execute(
+                """
+                INSERT INTO sessions (session_id, business_type, customer_name, customer_token_hash, status, queued_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                (session_id, business_type, customer_name, customer_token_hash, SessionStatus.WAITING, iso(queued_at)),
+            )
+
+    def update_session(self, session_id: str, **fields: Any) -> None:
+        """Update columns of a session (datetimes are serialised)."""
+        allowed = {"seat_id", "status", "answered_at", "ended_at", "end_reason"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update session columns {sorted(unknown)}")
+        values = {key: iso(value) if isinstance(value, datetime) else value for key, value in fields.items()}
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        with self._lock:
+            self._conn.execute(
+                f"UPDATE sessions SET {assignments} WHERE session_id = ?", (*values.values(), session_id)
+            )
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        """A session row as a dict, or None."""
+        with self._lock:
+            rows = list(self.db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]))
+        return rows[0] if rows else None
+
+    def list_sessions(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
+        """The most recently queued sessions first."""
+        with self._lock:
+            if status is None:
+                return list(self.db.query("SELECT * FROM sessions ORDER BY queued_at DESC LIMIT ?", [limit]))
+            return list(
+                self.db.query(
+                    "SELECT * FROM sessions WHERE status = ? ORDER BY queued_at DESC LIMIT ?", [status, limit]
+                )
+            )
+
+    def sessions_with_status(self, *statuses: str) -> list[dict[str, Any]]:
+        """Sessions in any of the given states, oldest queued first."""
+        marks = ", ".join("?" for _ in statuses)
+        with self._lock:
+            return list(
+                self.db.query(
+                    f"SELECT * FROM sessions WHERE status IN ({marks}) ORDER BY queued_at, rowid", list(statuses)
+                )
+            )
+
+    # --- session trail ---------------------------------------------------------------------------------------------
+
+    def append_event(self, session_id: str, at: datetime, kind: str, detail: dict[str, Any] | None = None) -> int:
+        """Append one event to a session's trail; returns its id (events are ordered by id)."""
+        text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO session_events (session_id, at, kind, detail) VALUES (?, ?, ?, ?)",
+                (session_id, iso(at), kind, text),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def events(self, session_id: str) -> list[dict[str, Any]]:
+        """A session's trail in order, ``detail`` decoded."""
+        with self._lock:
+            rows = list(
+                self.db.query(
+                    "SELECT event_id, session_id, at, kind, detail FROM session_events WHERE session_id = ? "
+                    "ORDER BY event_id",
+                    [session_id],
+                )
+            )
+        for row in rows:
+            row["detail"] = json.loads(row["detail"])
+        return rows

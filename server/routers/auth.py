@@ -1,0 +1,58 @@
+"""Seat login and logout (坐席签入/签出) with argon2 password hashes and expiring, hashed bearer tokens."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel
+
+import wire
+from server.deps import SeatDep, ServicesDep
+from server.security import hash_password, hash_token, new_token, password_needs_rehash, verify_password
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["auth"])
+
+
+class SeatInfo(BaseModel):
+    """The logged-in seat."""
+
+    seat_id: str
+    display_name: str
+    state: wire.SeatState
+
+
+@router.post("/api/auth/login", response_model=wire.LoginResponse)
+async def login(body: wire.LoginRequest, services: ServicesDep) -> wire.LoginResponse:
+    """Exchange a seat id and password for a bearer token."""
+    seat = services.db.get_seat(body.seat_id)
+    ok = verify_password(seat.password_hash if seat else None, body.password)
+    if seat is None or not ok or not seat.enabled:
+        logger.info("login refused for seat %r", body.seat_id[:64])
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "坐席号或密码错误")
+    if password_needs_rehash(seat.password_hash):
+        services.db.set_seat_password_hash(seat.seat_id, hash_password(body.password))
+    now = services.clock()
+    expires_at = now + timedelta(seconds=services.settings.token_lifetime_s)
+    token = new_token()
+    services.db.add_token(hash_token(token), seat.seat_id, now, expires_at)
+    logger.info("seat %s logged in (client %s)", seat.seat_id, body.client_version or "-")
+    return wire.LoginResponse(token=token, seat_id=seat.seat_id, display_name=seat.display_name, expires_at=expires_at)
+
+
+@router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(auth: SeatDep, services: ServicesDep) -> None:
+    """Revoke the token used for this request and close the seat's connection that used it."""
+    services.db.revoke_token(auth.token_hash, services.clock())
+    services.coordinator.seat_logged_out(auth.seat.seat_id, auth.token_hash)
+    logger.info("seat %s logged out", auth.seat.seat_id)
+
+
+@router.get("/api/seats/me", response_model=SeatInfo)
+async def me(auth: SeatDep, services: ServicesDep) -> SeatInfo:
+    """Who the token belongs to, and the seat's state as the server holds it."""
+    link = services.coordinator.seats.get(auth.seat.seat_id)
+    state = link.state if link else wire.SeatState.OFFLINE
+    return SeatInfo(seat_id=auth.seat.seat_id, display_name=auth.seat.display_name, state=state)

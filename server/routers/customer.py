@@ -1,0 +1,30 @@
+"""The customer side over HTTP: business types and taking a ticket (取号)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+import wire
+from server.deps import ServicesDep
+
+router = APIRouter(tags=["customer"])
+
+
+class BusinessTypeInfo(BaseModel):
+    """A business a customer can queue for."""
+
+    code: str
+    label: str
+
+
+@router.get("/api/business-types", response_model=list[BusinessTypeInfo])
+async def business_types() -> list[BusinessTypeInfo]:
+    """The businesses offered, in display order."""
+    return [BusinessTypeInfo(code=code.value, label=label) for code, label in wire.BUSINESS_TYPES.items()]
+
+
+@router.post("/api/customer/tickets", response_model=wire.CreateTicketResponse, status_code=status.HTTP_201_CREATED)
+async def create_ticket(body: wire.CreateTicketRequest, services: ServicesDep) -> wire.CreateTicketResponse:
+    """Queue for a business; the page then opens ``websocket_path`` with the returned token."""
+    return services.coordinator.create_ticket(body.business_type, body.customer_name)

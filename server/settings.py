@@ -1,0 +1,183 @@
+"""One typed settings schema for the server, loaded from a TOML file and ``VT_*`` environment variables."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+logger = logging.getLogger(__name__)
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+"""The secret used in dev mode when none is configured; refused outside dev mode."""
+
+MIN_SECRET_LENGTH = 32
+_PLACEHOLDER_SECRETS = frozenset(
+    {
+        DEV_SECRET_KEY,
+        "",
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "secret",
+        "secret-key",
+        "dev",
+        "development",
+        "test",
+        "password",
+        "please-change-me",
+    }
+)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message says what to fix."""
+
+
+class SeedSeat(BaseModel):
+    """A seat account (坐席账号) created at start in dev mode so the system can be tried without setup."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seat_id: str = Field(min_length=1, max_length=64)
+    display_name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+def _default_dev_seats() -> list[SeedSeat]:
+    return [SeedSeat(seat_id="demo", display_name="演示坐席", password="demo123")]
+
+
+class Settings(BaseModel):
+    """Server settings.
+
+    Attributes:
+        data_dir: directory holding the SQLite database (``videoteller.db``); created if missing.
+        host: address uvicorn binds to.
+        port: TCP port uvicorn listens on.
+        dev_mode: allows the dev secret and creates ``dev_seed_seats``; never enable in production.
+        secret_key: server secret (at least 32 characters outside dev mode); reserved for signing and key derivation.
+        ring_timeout_s: how long an offered call rings at a seat before it goes to the next one (振铃超时).
+        token_lifetime_s: lifetime of a seat's bearer token.
+        customer_grace_s: how long a waiting customer whose page lost its connection keeps their place.
+        ws_max_size_bytes: largest WebSocket frame the transport accepts at all; bigger ones close the connection.
+            Messages above ``wire.MAX_MESSAGE_BYTES`` but below this get an error reply and the connection survives.
+        dev_seed_seats: seat accounts created (or reset) at start, only in dev mode.
+        log_level: logging level name for ``python -m server``.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    dev_mode: bool = False
+    secret_key: str = ""
+    ring_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    token_lifetime_s: float = Field(default=12 * 3600.0, gt=0)
+    customer_grace_s: float = Field(default=30.0, gt=0, le=3600)
+    ws_max_size_bytes: int = Field(default=256 * 1024, ge=64 * 1024, le=16 * 1024 * 1024)
+    dev_seed_seats: list[SeedSeat] = Field(default_factory=_default_dev_seats)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.dev_mode:
+            if not self.secret_key:
+                # validate_assignment would re-run this validator; set the field directly.
+                object.__setattr__(self, "secret_key", DEV_SECRET_KEY)
+            return self
+        secret = self.secret_key.strip()
+        if secret.lower() in _PLACEHOLDER_SECRETS or secret == DEV_SECRET_KEY:
+            raise ValueError(
+                "secret_key is missing or a placeholder: set VT_SECRET_KEY (or secret_key in the config file) to a "
+                f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. "
+                '`python -c "import secrets; print(secrets.token_urlsafe(32))"`, or run with --dev for development'
+            )
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"secret_key is too short ({len(secret)} characters); outside dev mode it must have at least "
+                f"{MIN_SECRET_LENGTH} characters"
+            )
+        return self
+
+    @property
+    def database_path(self) -> Path:
+        """Path of the SQLite database file."""
+        return self.data_dir / "videoteller.db"
+
+
+_ENV_PREFIX = "VT_"
+_ENV_FIELDS = {
+    "data_dir",
+    "host",
+    "port",
+    "dev_mode",
+    "secret_key",
+    "ring_timeout_s",
+    "token_lifetime_s",
+    "customer_grace_s",
+    "ws_max_size_bytes",
+    "log_level",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _ENV_FIELDS:
+        key = _ENV_PREFIX + name.upper()
+        if key not in environ:
+            continue
+        raw = environ[key]
+        if name == "dev_mode":
+            lowered = raw.strip().lower()
+            if lowered not in _TRUE | _FALSE:
+                raise SettingsError(f"{key}={raw!r} is not a boolean (use 1/0, true/false)")
+            values[name] = lowered in _TRUE
+        else:
+            values[name] = raw
+    return values
+
+
+def load_settings(
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from (lowest to highest priority) defaults, a TOML file, ``VT_*`` variables and overrides.
+
+    Args:
+        config_path: optional TOML file whose top-level keys are Settings fields.
+        environ: environment to read ``VT_*`` variables from; defaults to ``os.environ``.
+        **overrides: explicit values (e.g. from command-line flags); None values are ignored.
+
+    Raises:
+        SettingsError: the file cannot be read or the resulting settings are invalid (e.g. a placeholder secret
+            outside dev mode).
+    """
+    values: dict[str, Any] = {}
+    if config_path is not None:
+        try:
+            with config_path.open("rb") as handle:
+                values.update(tomllib.load(handle))
+        except OSError as exc:
+            raise SettingsError(f"cannot read config file {config_path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config file {config_path} is not valid TOML: {exc}") from exc
+    values.update(_env_overrides(os.environ if environ is None else environ))
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from exc
