@@ -165,7 +165,10 @@ class RoutingEngine:
         if deadlines:
             candidates.append(deadlines[0][0])
         if self._reserved:
-            candidates.append(max(self._next_sweep, self._now))
+            # The sweeper is due only when some reservation could be overdue (the ring deadline normally fires
+            # first, so this matters only if that deadline was lost).
+            slack = self.config.sweep_slack_s
+            candidates.append(min(s.since + self._ring_timeout_of(s) + slack for s in self._reserved.values()))
         return min(candidates) if candidates else None
 
     def advance(self, now: float) -> list[Decision]:
@@ -237,11 +240,14 @@ class RoutingEngine:
             for customer in self._ordered(obj):
                 self._reroute(customer, at, out, "no_seat")
 
+    def _ring_timeout_of(self, seat: Seat) -> float:
+        customer = self._customers.get(seat.session_id or "")
+        return self._queues[customer.queue_id].cfg.ring_timeout_s if customer else 0.0
+
     def _sweep(self, now: float, out: list[Decision]) -> None:
         for seat in list(self._reserved.values()):
             customer = self._customers.get(seat.session_id or "")
-            timeout = self._queues[customer.queue_id].cfg.ring_timeout_s if customer else 0.0
-            if now - seat.since > timeout + self.config.sweep_slack_s:
+            if now - seat.since >= self._ring_timeout_of(seat) + self.config.sweep_slack_s:
                 note = Audit(
                     now,
                     "sweeper",

@@ -119,7 +119,7 @@ class Customer:
     path: list[str] = field(default_factory=list)
 
 
-# --- decisions ------------------------------------------------------------------------------------------------------
+# --- decisions -----
 
 
 @dataclass(frozen=True, slots=True)
