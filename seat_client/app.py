@@ -1,0 +1,160 @@
+"""Builds the seat workstation (views + controller) for ``python -m seat_client`` and for in-process tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+
+from seat_client.controller import SeatController
+from seat_client.screenshots import ScreenshotRecorder
+from seat_client.settings import SeatSettings
+from seat_client.views.login_dialog import LoginDialog
+from seat_client.views.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SeatApp:
+    """The assembled workstation.
+
+    Attributes:
+        controller: the SeatController (``controller.remote_pump.counters`` for frame counts).
+        window: the MainWindow.
+        login_dialog: the LoginDialog (shown with ``open()`` when no password was given).
+        screenshots: the recorder when a screenshot directory was given.
+    """
+
+    controller: SeatController
+    window: MainWindow
+    login_dialog: LoginDialog
+    screenshots: ScreenshotRecorder | None
+    _binder: QObject
+
+    async def start(self, password: str | None = None) -> bool:
+        """Sign in with ``password`` if given (auto-login), else open the login dialog; returns True if signed in."""
+        if password is not None:
+            ok = await self.controller.login(
+                self.controller.settings.server_url, self.controller.settings.seat_id, password
+            )
+            if not ok:
+                self.login_dialog.open()
+            return ok
+        self.login_dialog.open()
+        return False
+
+    async def close(self) -> None:
+        """Sign out and close the window."""
+        if self.screenshots is not None:
+            self.screenshots.stop()
+        await self.controller.shutdown()
+        self.window.hide()
+
+
+class _Binder(QObject):
+    """Connects controller signals to the views (kept in one place so both stay ignorant of each other)."""
+
+    def __init__(
+        self, controller: SeatController, window: MainWindow, dialog: LoginDialog, shots: ScreenshotRecorder | None
+    ) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.window = window
+        self.dialog = dialog
+        self.shots = shots
+        window.remote_tile.bind(controller.remote_pump)
+        window.local_tile.bind(controller.local_pump)
+        dialog.loginRequested.connect(controller.on_login_requested)
+        controller.loginFailed.connect(dialog.show_error)
+        controller.loginSucceeded.connect(self._logged_in)
+        controller.connectionChanged.connect(window.set_connection_status)
+        controller.seatStateChanged.connect(self._state)
+        controller.waitingChanged.connect(window.set_waiting)
+        controller.callOffered.connect(self._offered)
+        controller.callStarted.connect(self._started)
+        controller.callEnded.connect(self._ended)
+        controller.mediaConnected.connect(self._media)
+        controller.message.connect(window.show_message)
+        controller.statsUpdated.connect(self._stats)
+        window.state_panel.readyRequested.connect(controller.set_ready)
+        window.state_panel.notReadyRequested.connect(controller.set_not_ready)
+        window.call_panel.answerRequested.connect(controller.answer)
+        window.call_panel.declineRequested.connect(controller.decline)
+        window.call_panel.hangupRequested.connect(controller.hangup)
+
+    def _shot(self, tag: str) -> None:
+        if self.shots is not None:
+            self.shots.capture_later(tag)
+
+    @Slot(str, str)
+    def _logged_in(self, seat_id: str, display_name: str) -> None:
+        self.dialog.accept()
+        self.window.set_seat_name(seat_id, display_name)
+        self.window.show()
+        self._shot("logged-in")
+
+    @Slot(str, str)
+    def _state(self, state: str, reason: str) -> None:
+        self.window.set_seat_state(state, reason or None)
+        self._shot(f"state-{state}")
+
+    @Slot(str, str, float)
+    def _offered(self, label: str, name: str, waited: float) -> None:
+        self.window.show_ringing(label, name, waited)
+        self._shot("ringing")
+
+    @Slot(str, str)
+    def _started(self, label: str, name: str) -> None:
+        self.window.show_in_call(label, name)
+        self._shot("in-call")
+
+    @Slot()
+    def _media(self) -> None:
+        if self.shots is not None:
+            self.shots.capture_later("media-connected", 2000)
+
+    @Slot(str)
+    def _ended(self, message: str) -> None:
+        self._shot("call-ending")
+        self.window.show_idle(message)
+        self._shot("ended")
+
+    @Slot(object)
+    def _stats(self, stats: object) -> None:
+        from seat_client.call.session import CallStats
+
+        if isinstance(stats, CallStats):
+            rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "-"
+            fps = f"{stats.recv_fps:.0f}" if stats.recv_fps is not None else "-"
+            self.window.call_panel.show_stats(
+                f"往返时延 {rtt} · 丢包 {stats.loss_percent:.1f}%\n接收 {stats.recv_kbps:.0f} kbps · {fps} 帧/秒"
+            )
+
+
+def build_seat_app(
+    settings: SeatSettings,
+    *,
+    screenshot_dir: Path | None = None,
+    exit_after_calls: int | None = None,
+    screenshot_interval_ms: int = 5000,
+) -> SeatApp:
+    """Assemble the workstation; a QApplication and a running (or about to run) qasync loop must exist.
+
+    Args:
+        settings: effective settings (see :func:`seat_client.settings.load_settings`).
+        screenshot_dir: save main-window PNGs there on state changes and every ``screenshot_interval_ms``.
+        exit_after_calls: emit ``controller.exitRequested`` after this many completed calls.
+
+    Returns:
+        The SeatApp; ``await app.start(password)`` signs in.
+    """
+    controller = SeatController(settings, exit_after_calls=exit_after_calls)
+    window = MainWindow()
+    dialog = LoginDialog(settings.server_url, settings.seat_id)
+    shots = ScreenshotRecorder(window, screenshot_dir, screenshot_interval_ms) if screenshot_dir else None
+    binder = _Binder(controller, window, dialog, shots)
+    window.closing.connect(controller.request_shutdown)
+    return SeatApp(controller, window, dialog, shots, binder)

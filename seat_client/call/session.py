@@ -1,0 +1,208 @@
+"""One WebRTC call (one RTCPeerConnection per customer session); the seat makes the offer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+from pydantic import BaseModel
+
+from wire import IceCandidate, SessionDescription
+
+logger = logging.getLogger(__name__)
+
+SendMessage = Callable[[BaseModel], Awaitable[None]]
+TrackCallback = Callable[[MediaStreamTrack], None]
+StateCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CallStats:
+    """Link quality of a call as the seat sees it (from ``getStats`` deltas).
+
+    Attributes:
+        rtt_ms: round-trip time reported by the customer's receiver reports, None before the first report.
+        packets_lost: cumulative packets lost on what we receive.
+        packets_received: cumulative packets received.
+        loss_percent: lost / (lost + received) over the last interval, in percent.
+        recv_kbps: received bitrate over the last interval (all media, transport level).
+        send_kbps: sent bitrate over the last interval.
+        recv_fps: remote video frames decoded per second over the last interval, None if no counter was given.
+    """
+
+    rtt_ms: float | None
+    packets_lost: int
+    packets_received: int
+    loss_percent: float
+    recv_kbps: float
+    send_kbps: float
+    recv_fps: float | None
+
+
+class CallSession:
+    """A seat-side WebRTC session for one customer call (视频通话).
+
+    Lifecycle: :meth:`start` (creates the offer and sends it), then :meth:`handle_remote` for the customer's
+    ``sdp`` answer and trickled ``ice``; remote tracks are handed to ``on_track``; :meth:`close` ends it.
+    ICE servers are always empty: the bank network has no STUN/TURN and aiortc would otherwise call Google's.
+
+    Args:
+        session_id: the server's session id; in every log line.
+        send: coroutine that sends a wire message to the server.
+        video: the local camera track (shared through a MediaRelay, so the preview can consume it too).
+        audio: the local microphone track, or None.
+        on_track: called with each remote track (video and audio) as it arrives.
+        on_state: called with the peer connection state (``connecting``, ``connected``, ``failed``, ``closed``).
+        frames_decoded: optional callable returning the remote video frames decoded so far (for ``recv_fps``).
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        send: SendMessage,
+        video: MediaStreamTrack | None,
+        audio: MediaStreamTrack | None,
+        *,
+        relay: MediaRelay | None = None,
+        on_track: TrackCallback | None = None,
+        on_state: StateCallback | None = None,
+        frames_decoded: Callable[[], int] | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self._send = send
+        self._video = video
+        self._audio = audio
+        self._relay = relay or MediaRelay()
+        self._on_track = on_track
+        self._on_state = on_state
+        self._frames_decoded = frames_decoded
+        self._pending_ice: list[IceCandidate] = []
+        self._remote_set = False
+        self._closed = False
+        self._last_sample: tuple[float, int, int, int, int, int] | None = None
+        self.remote_tracks: list[MediaStreamTrack] = []
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.on("track", self._track_arrived)
+        self.pc.on("connectionstatechange", self._state_changed)
+
+    @property
+    def connection_state(self) -> str:
+        """The RTCPeerConnection's connection state."""
+        return str(self.pc.connectionState)
+
+    def _log(self, msg: str, *args: object, level: int = logging.INFO) -> None:
+        logger.log(level, "[%s] " + msg, self.session_id, *args)
+
+    def _track_arrived(self, track: MediaStreamTrack) -> None:
+        self._log("remote %s track arrived", track.kind)
+        self.remote_tracks.append(track)
+        if self._on_track is not None:
+            self._on_track(track)
+
+    async def _state_changed(self) -> None:
+        state = self.pc.connectionState
+        self._log("peer connection %s", state)
+        if self._on_state is not None:
+            self._on_state(state)
+
+    async def start(self) -> None:
+        """Add the local tracks, create the offer (aiortc gathers all candidates first) and send it."""
+        if self._video is not None:
+            self.pc.addTrack(self._relay.subscribe(self._video, buffered=False))
+        else:
+            self.pc.addTransceiver("video", direction="recvonly")
+        if self._audio is not None:
+            self.pc.addTrack(self._relay.subscribe(self._audio, buffered=False))
+        else:
+            self.pc.addTransceiver("audio", direction="recvonly")
+        offer = await self.pc.createOffer()
+        await self.pc.setLocalDescription(offer)
+        local = self.pc.localDescription
+        self._log("sending offer (%d bytes of SDP)", len(local.sdp))
+        await self._send(SessionDescription(session_id=self.session_id, sdp_type="offer", sdp=local.sdp))
+
+    async def handle_remote(self, message: SessionDescription | IceCandidate) -> None:
+        """Apply the customer's answer or a trickled ICE candidate (candidates before the answer are held)."""
+        if self._closed:
+            return
+        if isinstance(message, SessionDescription):
+            if message.sdp_type != "answer":
+                self._log("ignoring remote %s: the seat is the offerer", message.sdp_type, level=logging.WARNING)
+                return
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=message.sdp, type="answer"))
+            self._remote_set = True
+            self._log("answer applied")
+            pending, self._pending_ice = self._pending_ice, []
+            for candidate in pending:
+                await self._add_candidate(candidate)
+        elif self._remote_set:
+            await self._add_candidate(message)
+        else:
+            self._pending_ice.append(message)
+
+    async def _add_candidate(self, message: IceCandidate) -> None:
+        text = (message.candidate or "").strip()
+        if not text:
+            return  # end of candidates: aiortc needs nothing
+        if text.startswith("candidate:"):
+            text = text[len("candidate:") :]
+        try:
+            candidate = candidate_from_sdp(text)
+        except (ValueError, IndexError):
+            self._log("unparseable ICE candidate %r", text[:80], level=logging.WARNING)
+            return
+        candidate.sdpMid = message.sdp_mid
+        candidate.sdpMLineIndex = message.sdp_mline_index
+        if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
+            candidate.sdpMLineIndex = 0
+        await self.pc.addIceCandidate(candidate)
+
+    async def stats(self) -> CallStats:
+        """Sample ``getStats`` and return the figures since the previous call."""
+        report = await self.pc.getStats()
+        rtt: float | None = None
+        lost = received = 0
+        bytes_in = bytes_out = 0
+        for item in report.values():
+            kind = getattr(item, "type", "")
+            if kind == "inbound-rtp":
+                lost += max(0, int(item.packetsLost))
+                received += int(item.packetsReceived)
+            elif kind == "remote-inbound-rtp" and item.roundTripTime is not None:
+                rtt = max(rtt or 0.0, float(item.roundTripTime) * 1000)
+            elif kind == "transport":
+                bytes_in = max(bytes_in, int(item.bytesReceived))
+                bytes_out = max(bytes_out, int(item.bytesSent))
+        decoded = self._frames_decoded() if self._frames_decoded else 0
+        now = time.monotonic()
+        loss = recv_kbps = send_kbps = 0.0
+        fps: float | None = None
+        if self._last_sample is not None:
+            t0, lost0, recv0, in0, out0, dec0 = self._last_sample
+            dt = max(now - t0, 1e-6)
+            d_lost, d_recv = lost - lost0, received - recv0
+            loss = 100.0 * d_lost / (d_lost + d_recv) if d_lost + d_recv > 0 else 0.0
+            recv_kbps = (bytes_in - in0) * 8 / dt / 1000
+            send_kbps = (bytes_out - out0) * 8 / dt / 1000
+            if self._frames_decoded is not None:
+                fps = (decoded - dec0) / dt
+        self._last_sample = (now, lost, received, bytes_in, bytes_out, decoded)
+        return CallStats(rtt, lost, received, loss, recv_kbps, send_kbps, fps)
+
+    async def close(self) -> None:
+        """Close the peer connection and stop the remote tracks; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._log("closing")
+        try:
+            await asyncio.wait_for(self.pc.close(), timeout=5)
+        except TimeoutError:
+            self._log("peer connection close timed out", level=logging.WARNING)

@@ -1,0 +1,359 @@
+"""The seat controller: a QObject that connects the views to the Qt-free call services.
+
+Views emit requests (示闲, 接听, 挂断...) which land in qasync async slots here; server messages from
+:class:`~seat_client.call.connection.SeatConnection` become Qt signals the views bind to. The controller owns the
+camera/microphone tracks, the frame pumps and the :class:`~seat_client.call.session.CallSession` of the current call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from qasync import asyncSlot
+
+from seat_client.audio.output import RemoteAudioOutput, create_audio_output
+from seat_client.call.connection import ConnectionStatus, LoginError, NotConnectedError, SeatConnection
+from seat_client.call.ice import pin_ice_host_addresses
+from seat_client.call.session import CallSession, CallStats
+from seat_client.media.factory import open_camera, open_microphone
+from seat_client.settings import SeatSettings
+from seat_client.video.frame_pump import FramePump
+from wire import (
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    CallWithdrawn,
+    ErrorMessage,
+    IceCandidate,
+    Notice,
+    QueueStats,
+    SeatAnswerCall,
+    SeatDeclineCall,
+    SeatHangup,
+    SeatSetState,
+    SeatState,
+    SeatStateChanged,
+    SessionDescription,
+    Welcome,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class SeatController(QObject):
+    """Drives one signed-in seat.
+
+    Attributes:
+        remote_pump: frame pump of the customer's video; ``remote_pump.counters`` (received/decoded/delivered/
+            drawn/dropped) accumulate over all calls of this run.
+        local_pump: frame pump of the teller's own preview.
+        audio_output: where the customer's audio goes (QtAudioOutput or SilentAudioSink).
+        calls_completed: calls that reached ``call_ended`` after being answered.
+        session: the current call's CallSession, or None.
+        offered: the call now ringing, or None.
+        seat_state: the server's last word on this seat's state.
+    """
+
+    loginSucceeded = Signal(str, str)
+    """seat_id, display_name."""
+    loginFailed = Signal(str)
+    """Chinese message."""
+    connectionChanged = Signal(str)
+    seatStateChanged = Signal(str, str)
+    """state, reason ('' if none)."""
+    waitingChanged = Signal(int)
+    callOffered = Signal(str, str, float)
+    """business label, customer name, seconds waited."""
+    callStarted = Signal(str, str)
+    """business label, customer name (the seat won the call; media connects next)."""
+    mediaConnected = Signal()
+    callEnded = Signal(str)
+    """Chinese message shown in the idle page."""
+    statsUpdated = Signal(object)
+    """CallStats."""
+    message = Signal(str)
+    """Notices and errors for the status bar (Chinese)."""
+    exitRequested = Signal()
+    """``exit_after_calls`` was reached."""
+
+    def __init__(
+        self, settings: SeatSettings, *, exit_after_calls: int | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.exit_after_calls = exit_after_calls
+        self.connection: SeatConnection | None = None
+        self.remote_pump = FramePump("remote", parent=self)
+        self.local_pump = FramePump("local", parent=self)
+        self.audio_output: RemoteAudioOutput | None = None
+        self.relay = MediaRelay()
+        self.camera: MediaStreamTrack | None = None
+        self.microphone: MediaStreamTrack | None = None
+        self.session: CallSession | None = None
+        self.offered: CallOffered | None = None
+        self.seat_state: str = SeatState.OFFLINE
+        self.display_name = ""
+        self.calls_completed = 0
+        self._call_info: tuple[str, str] = ("", "")
+        self._background: set[asyncio.Future[Any]] = set()
+        self._ready_after_call = False
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(2000)
+        self._stats_timer.timeout.connect(self._sample_stats)
+        pin_ice_host_addresses(settings.ice_bind_addresses)
+
+    # --- sign-in and media -------------------------------------------------------------------------------------------
+
+    async def login(self, server_url: str, seat_id: str, password: str) -> bool:
+        """Sign in and connect; emits loginSucceeded or loginFailed (Chinese). Returns success."""
+        if self.connection is not None:
+            await self.connection.close()
+        self.settings.server_url = server_url
+        self.settings.seat_id = seat_id
+        connection = SeatConnection(server_url, seat_id, password)
+        connection.add_listener(self._on_message)
+        connection.add_status_listener(self._on_status)
+        try:
+            response = await connection.start()
+        except LoginError as exc:
+            logger.warning("login failed for seat %s: %s", seat_id, exc.code)
+            self.loginFailed.emit(exc.message)
+            return False
+        self.connection = connection
+        self.display_name = response.display_name
+        self.open_media()
+        self.loginSucceeded.emit(seat_id, response.display_name)
+        return True
+
+    @asyncSlot(str, str, str)
+    async def on_login_requested(self, server_url: str, seat_id: str, password: str) -> None:
+        """Slot for the login dialog."""
+        await self.login(server_url, seat_id, password)
+
+    def open_media(self) -> None:
+        """Open the camera (preview starts) and microphone, and the audio output."""
+        if self.camera is None:
+            self.camera = open_camera(self.settings.camera)
+            logger.info("camera: %s", getattr(self.camera, "label", type(self.camera).__name__))
+            self.local_pump.attach(self.relay.subscribe(self.camera, buffered=False))
+        if self.microphone is None:
+            self.microphone = open_microphone(self.settings.microphone)
+        if self.audio_output is None:
+            self.audio_output = create_audio_output()
+            logger.info("audio output: %s", self.audio_output.description)
+
+    # --- requests from the views -------------------------------------------------------------------------------------
+
+    async def _send(self, message: Any) -> bool:
+        if self.connection is None:
+            self.message.emit("尚未签入")
+            return False
+        try:
+            await self.connection.send(message)
+        except NotConnectedError:
+            self.message.emit("与服务器的连接已中断,请稍候重试")
+            return False
+        return True
+
+    @asyncSlot()
+    async def set_ready(self) -> None:
+        """示闲."""
+        await self._send(SeatSetState(state=SeatState.READY))
+
+    @asyncSlot(str)
+    async def set_not_ready(self, reason: str) -> None:
+        """示忙 with a reason code."""
+        await self._send(SeatSetState(state=SeatState.NOT_READY, reason=reason or None))
+
+    @asyncSlot()
+    async def answer(self) -> None:
+        """接听 the ringing call."""
+        if self.offered is not None:
+            await self._send(SeatAnswerCall(session_id=self.offered.session_id))
+
+    @asyncSlot()
+    async def decline(self) -> None:
+        """拒接 the ringing call."""
+        if self.offered is not None:
+            offered, self.offered = self.offered, None
+            await self._send(SeatDeclineCall(session_id=offered.session_id))
+            self.callEnded.emit("已拒接来电")
+
+    @asyncSlot()
+    async def hangup(self) -> None:
+        """挂断 the current call (the server confirms with call_ended)."""
+        if self.session is not None:
+            await self._send(SeatHangup(session_id=self.session.session_id))
+
+    # --- server messages ---------------------------------------------------------------------------------------------
+
+    async def _on_status(self, status: ConnectionStatus) -> None:
+        self.connectionChanged.emit(str(status))
+        if status == ConnectionStatus.CLOSED and self.connection is not None and self.connection.terminal_reason:
+            self.message.emit(self.connection.terminal_reason)
+            self._set_state(SeatState.OFFLINE, None)
+        if status != ConnectionStatus.CONNECTED and self.session is not None:
+            # the server ends a call whose seat dropped; do not keep a half-dead peer connection around
+            await self._end_call("与服务器的连接中断,通话已结束")
+
+    async def _on_message(self, msg: Any) -> None:
+        if isinstance(msg, Welcome):
+            self.display_name = msg.display_name
+            self._set_state(msg.state, None)
+            await self._auto_ready()
+        elif isinstance(msg, SeatStateChanged):
+            self._set_state(msg.state, msg.reason)
+            if self._ready_after_call and msg.state in (SeatState.NOT_READY, SeatState.WRAP_UP):
+                await self._auto_ready()
+        elif isinstance(msg, QueueStats):
+            self.waitingChanged.emit(msg.waiting)
+        elif isinstance(msg, CallOffered):
+            await self._call_offered(msg)
+        elif isinstance(msg, CallAnswered):
+            await self._call_answered(msg)
+        elif isinstance(msg, CallWithdrawn):
+            if self.offered is not None and self.offered.session_id == msg.session_id:
+                self.offered = None
+                self.callEnded.emit(msg.message)
+        elif isinstance(msg, SessionDescription | IceCandidate):
+            if self.session is not None and msg.session_id in (None, self.session.session_id):
+                await self.session.handle_remote(msg)
+        elif isinstance(msg, CallEnded):
+            if self.session is not None and self.session.session_id == msg.session_id:
+                self.calls_completed += 1
+                await self._end_call(msg.message)
+                if self.exit_after_calls is not None and self.calls_completed >= self.exit_after_calls:
+                    logger.info("exit after %d calls", self.calls_completed)
+                    self.exitRequested.emit()
+                else:
+                    self._ready_after_call = True
+                    if self.seat_state in (SeatState.NOT_READY, SeatState.WRAP_UP):
+                        await self._auto_ready()
+            elif self.offered is not None and self.offered.session_id == msg.session_id:
+                self.offered = None
+                self.callEnded.emit(msg.message)
+        elif isinstance(msg, Notice):
+            self.message.emit(msg.message)
+        elif isinstance(msg, ErrorMessage):
+            logger.warning("server error %s: %s", msg.code, msg.message)
+            self.message.emit(msg.message)
+
+    async def _auto_ready(self) -> None:
+        """Demo/benchmark mode: go ready without a click (only right after sign-in and after a call)."""
+        self._ready_after_call = False
+        if (self.settings.auto_ready or self.settings.auto_answer) and self.seat_state in (
+            SeatState.NOT_READY,
+            SeatState.WRAP_UP,
+        ):
+            logger.info("auto-ready: %s -> ready", self.seat_state)
+            await self._send(SeatSetState(state=SeatState.READY))
+
+    def _set_state(self, state: str, reason: str | None) -> None:
+        self.seat_state = state
+        self.seatStateChanged.emit(str(state), reason or "")
+
+    async def _call_offered(self, msg: CallOffered) -> None:
+        self.offered = msg
+        queued = msg.queued_at if msg.queued_at.tzinfo else msg.queued_at.replace(tzinfo=UTC)
+        waited = max(0.0, (datetime.now(UTC) - queued).total_seconds())
+        logger.info("[%s] call offered: %s", msg.session_id, msg.business_type)
+        self.callOffered.emit(msg.business_label, msg.customer_name, waited)
+        if self.settings.auto_answer:
+            await self._send(SeatAnswerCall(session_id=msg.session_id))
+
+    async def _call_answered(self, msg: CallAnswered) -> None:
+        offered = self.offered if self.offered and self.offered.session_id == msg.session_id else None
+        self.offered = None
+        self._call_info = (offered.business_label, offered.customer_name) if offered else ("", "")
+        if self.session is not None:
+            await self._end_call("")
+        self.open_media()
+        assert self.connection is not None
+        connection = self.connection
+        self.session = CallSession(
+            msg.session_id,
+            connection.send,
+            self.camera,
+            self.microphone,
+            relay=self.relay,
+            on_track=self._remote_track,
+            on_state=self._peer_state,
+            frames_decoded=lambda: self.remote_pump.counters.decoded,
+        )
+        self.callStarted.emit(*self._call_info)
+        self._stats_timer.start()
+        try:
+            await self.session.start()
+        except Exception:
+            logger.exception("[%s] could not start the call", msg.session_id)
+            self.message.emit("视频通话建立失败")
+            await self._send(SeatHangup(session_id=msg.session_id))
+
+    def _remote_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            self.remote_pump.attach(track)
+        elif track.kind == "audio" and self.audio_output is not None:
+            self.audio_output.attach(track)
+
+    def _peer_state(self, state: str) -> None:
+        if state == "connected":
+            self.mediaConnected.emit()
+        elif state == "failed" and self.session is not None:
+            session_id = self.session.session_id
+            logger.warning("[%s] media connection failed: hanging up", session_id)
+            self.message.emit("视频连接失败,已挂断")
+            self._background.add(task := asyncio.ensure_future(self._send(SeatHangup(session_id=session_id))))
+            task.add_done_callback(self._background.discard)
+
+    async def _end_call(self, message: str) -> None:
+        self._stats_timer.stop()
+        session, self.session = self.session, None
+        self.remote_pump.detach()
+        if self.audio_output is not None:
+            self.audio_output.detach()
+        if session is not None:
+            await session.close()
+        self.callEnded.emit(message or "通话已结束")
+
+    @asyncSlot()
+    async def _sample_stats(self) -> None:
+        if self.session is None:
+            return
+        try:
+            stats: CallStats = await self.session.stats()
+        except Exception:
+            logger.debug("stats unavailable", exc_info=True)
+            return
+        self.statsUpdated.emit(stats)
+
+    # --- shutdown ----------------------------------------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        """Hang up, sign out and release camera, microphone and audio."""
+        self._stats_timer.stop()
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                await self._send(SeatHangup(session_id=self.session.session_id))
+            await self._end_call("")
+        if self.connection is not None:
+            await self.connection.close()
+        self.local_pump.stop()
+        self.remote_pump.stop()
+        for track in (self.camera, self.microphone):
+            if track is not None:
+                track.stop()
+        if self.audio_output is not None:
+            self.audio_output.close()
+
+    @Slot()
+    def request_shutdown(self) -> None:
+        """Schedule :meth:`shutdown` (for Qt close events)."""
+        self._background.add(task := asyncio.ensure_future(self.shutdown()))
+        task.add_done_callback(self._background.discard)

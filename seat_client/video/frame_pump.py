@@ -1,0 +1,197 @@
+"""The frame pump: aiortc frames -> RGB QImage on a worker thread -> a Qt signal, latest frame only.
+
+Design (two single-frame slots, never a queue)::
+
+    event loop            worker thread                 GUI thread
+    track.recv() --put--> [pending: 1 frame] --convert--> [ready: 1 QImage] --signal--> tile.set_image()
+                    ^ overwrite = dropped          ^ overwrite = dropped (GUI behind)
+
+* ``received``: frames taken from the track (or :meth:`FramePump.submit`).
+* ``decoded``: frames converted to RGB and wrapped in a QImage (on the worker thread).
+* ``delivered``: QImages handed to the GUI via ``frameReady``.
+* ``drawn``: frames actually painted by a :class:`~seat_client.views.video_tile.VideoTile` (it calls
+  :meth:`FramePump.note_drawn`).
+* ``dropped``: frames discarded because a newer one arrived first (before conversion or before delivery).
+
+The worker posts at most one notification to the GUI thread at a time, so Qt's event queue never holds more than
+one pending image either: latency that builds up never comes back, so we drop instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QImage
+
+logger = logging.getLogger(__name__)
+
+Converter = Callable[[av.VideoFrame], np.ndarray]
+
+
+def frame_to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """Convert an aiortc/PyAV frame to an RGB (h, w, 3) uint8 array (runs on the worker thread)."""
+    return frame.to_ndarray(format="rgb24")  # type: ignore[no-any-return]
+
+
+@dataclass
+class FrameCounters:
+    """Counters a test or benchmark reads; updated under the pump's lock, read as plain ints.
+
+    Attributes:
+        received: frames taken from the track.
+        decoded: frames converted to QImage.
+        delivered: QImages emitted to the GUI thread.
+        drawn: frames painted by a tile.
+        dropped: frames discarded for a newer one.
+        max_queue_depth: the most frames ever waiting at one stage (stays <= 1 by design).
+    """
+
+    received: int = 0
+    decoded: int = 0
+    delivered: int = 0
+    drawn: int = 0
+    dropped: int = 0
+    max_queue_depth: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """A copy for logs and JSON."""
+        return dict(self.__dict__)
+
+
+class FramePump(QObject):
+    """Feeds one video track to the GUI without ever blocking the event loop or queueing frames.
+
+    Args:
+        name: ``remote`` or ``local``, for logs and the worker thread's name.
+        converter: frame -> RGB array; replaceable in tests (e.g. to make conversion slow).
+    """
+
+    frameReady = Signal(QImage)
+    """A new image for the tile (GUI thread)."""
+
+    _imageAvailable = Signal()
+
+    def __init__(self, name: str, converter: Converter = frame_to_rgb, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.counters = FrameCounters()
+        self._convert = converter
+        self._cond = threading.Condition()
+        self._pending: av.VideoFrame | None = None
+        self._ready: QImage | None = None
+        self._notify_in_flight = False
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._last_drawn_serial = -1
+        self._serial = 0
+        self._imageAvailable.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._thread = threading.Thread(target=self._work, name=f"frame-pump-{name}", daemon=True)
+        self._thread.start()
+
+    # --- event-loop side -------------------------------------------------------------------------------------------
+
+    def attach(self, track: MediaStreamTrack) -> None:
+        """Start consuming ``track`` (replacing any previous one) on the running event loop."""
+        self.detach()
+        self._task = asyncio.get_running_loop().create_task(self._consume(track), name=f"pump-{self.name}")
+
+    def detach(self) -> None:
+        """Stop consuming the current track (the last image stays on screen until :meth:`clear`)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    @property
+    def attached(self) -> bool:
+        """Whether a track is being consumed."""
+        return self._task is not None and not self._task.done()
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                assert isinstance(frame, av.VideoFrame)
+                self.submit(frame)
+        except MediaStreamError:
+            logger.info("%s video track ended", self.name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("%s video track failed", self.name)
+
+    def submit(self, frame: av.VideoFrame) -> None:
+        """Hand one frame to the worker; a frame still waiting is dropped. Never blocks."""
+        with self._cond:
+            self.counters.received += 1
+            if self._pending is not None:
+                self.counters.dropped += 1
+            self._pending = frame
+            self.counters.max_queue_depth = max(self.counters.max_queue_depth, 1)
+            self._cond.notify()
+
+    # --- worker thread -----------------------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                frame, self._pending = self._pending, None
+            assert frame is not None
+            try:
+                rgb = np.ascontiguousarray(self._convert(frame))
+                height, width = rgb.shape[:2]
+                image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+            except Exception:
+                logger.exception("%s frame conversion failed", self.name)
+                continue
+            with self._cond:
+                self.counters.decoded += 1
+                if self._ready is not None:
+                    self.counters.dropped += 1  # the GUI has not taken the previous image yet
+                self._ready = image
+                notify = not self._notify_in_flight
+                self._notify_in_flight = True
+            if notify:
+                self._imageAvailable.emit()
+
+    # --- GUI thread --------------------------------------------------------------------------------------------------
+
+    @Slot()
+    def _deliver(self) -> None:
+        with self._cond:
+            image, self._ready = self._ready, None
+            self._notify_in_flight = False
+            if image is None:
+                return
+            self.counters.delivered += 1
+            self._serial += 1
+        image.setText("vt-serial", str(self._serial))
+        self.frameReady.emit(image)
+
+    def note_drawn(self, image: QImage) -> None:
+        """Called by the tile after painting ``image``; counts each delivered frame once."""
+        serial = int(image.text("vt-serial") or -1)
+        if serial != self._last_drawn_serial:
+            self._last_drawn_serial = serial
+            self.counters.drawn += 1
+
+    def stop(self) -> None:
+        """Detach and end the worker thread (the pump cannot be restarted)."""
+        self.detach()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        with contextlib.suppress(RuntimeError):
+            self._thread.join(timeout=2)

@@ -1,0 +1,73 @@
+"""A video tile: paints the latest QImage from a frame pump, scaled to fit, with a caption."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from seat_client.video.frame_pump import FramePump
+
+
+class VideoTile(QWidget):
+    """Shows one video stream (the customer large, the teller's own preview small).
+
+    Args:
+        placeholder: text shown while there is no image (e.g. "等待客户视频…").
+        caption: small label in the corner ("客户", "本人").
+    """
+
+    def __init__(self, placeholder: str, caption: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholder = placeholder
+        self.caption = caption
+        self._image: QImage | None = None
+        self._pump: FramePump | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
+
+    def bind(self, pump: FramePump) -> None:
+        """Show the images ``pump`` delivers and report each painted frame back to it."""
+        self._pump = pump
+        pump.frameReady.connect(self.set_image)
+
+    @property
+    def has_image(self) -> bool:
+        """Whether a frame is being shown."""
+        return self._image is not None
+
+    @Slot(QImage)
+    def set_image(self, image: QImage) -> None:
+        """Replace the shown frame and schedule a repaint (Qt coalesces repaints)."""
+        self._image = image
+        self.update()
+
+    def clear(self) -> None:
+        """Back to the placeholder."""
+        self._image = None
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw the frame letterboxed, or the placeholder."""
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#101418"))
+        image = self._image
+        if image is not None:
+            scaled = image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(
+                (self.width() - scaled.width()) // 2,
+                (self.height() - scaled.height()) // 2,
+                scaled.width(),
+                scaled.height(),
+            )
+            painter.drawImage(target, image)
+        else:
+            painter.setPen(QColor("#9aa3ad"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+        if self.caption:
+            painter.setPen(QColor("white"))
+            painter.drawText(self.rect().adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignLeft, self.caption)
+        painter.end()
+        if image is not None and self._pump is not None:
+            self._pump.note_drawn(image)

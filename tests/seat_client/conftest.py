@@ -1,0 +1,118 @@
+"""Fixtures for the seat client's tests: a qasync event loop, Qt-warning policy and a real server process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Qt messages that are environmental, not defects: Qt Multimedia probing for PipeWire on a machine without it,
+# no PulseAudio server (PulseAudioService), and the offscreen platform plugin saying it cannot propagate size hints.
+KNOWN_QT_NOISE = (
+    r"symbolsresolver",
+    r"pipewire",
+    r"Couldn.t (load|resolve)",
+    r"propagateSizeHints",
+    r"PulseAudioService",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fail our Qt tests on unexpected Qt warnings (not the recording package's tests, which are not ours)."""
+    for item in items:
+        path = str(item.path)
+        if "tests/seat_client" in path.replace(os.sep, "/") and "/recording/" not in path.replace(os.sep, "/"):
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(*KNOWN_QT_NOISE))
+
+
+@pytest.fixture
+def qasync_loop(qapp):  # type: ignore[no-untyped-def]
+    """A qasync event loop on the test's QApplication; run coroutines with ``run_async(loop, coro)``."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def run_async(loop: asyncio.AbstractEventLoop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """Run ``coro`` on the qasync loop (Qt events are processed meanwhile)."""
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def wait_until(predicate, timeout: float = 20.0, message: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` on the loop until true; fails after ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        pytest.fail(f"condition not met within {timeout}s: {message or predicate}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real coordination server (``python -m server --dev``) on a free port; yields its base URL.
+
+    Dev mode seeds the seat account ``demo`` / ``demo123``.
+    """
+    try:
+        import server.app  # noqa: F401
+    except ImportError:
+        pytest.skip("server package not available")
+    data_dir = tmp_path_factory.mktemp("server-data")
+    port = _free_port()
+    log = (data_dir / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--dev", "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/api/business-types", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail("server did not start: " + (data_dir / "server.log").read_text()[-2000:])
+            time.sleep(0.1)  # polling a subprocess for readiness, not waiting in a test
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,87 @@
+"""The whole seat client (controller + main window, offscreen) against the real server and a simulated customer."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from seat_client.app import build_seat_app
+from seat_client.settings import SeatSettings
+from tests.seat_client.conftest import run_async, wait_until
+from tests.seat_client.customer_sim import SimulatedCustomer
+
+
+@pytest.fixture
+def settings(live_server: str) -> SeatSettings:
+    return SeatSettings(
+        server_url=live_server,
+        seat_id="demo",
+        camera="fake-pattern",
+        microphone="fake-tone",
+        ice_bind_addresses=["127.0.0.1"],
+    )
+
+
+def test_bad_password_shows_chinese_error(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]
+    seat = build_seat_app(settings)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+
+    async def scenario() -> None:
+        assert not await seat.start("wrong-password")
+        assert seat.login_dialog.isVisible()
+        assert seat.login_dialog.error_text == "工号或密码错误"
+        assert not seat.window.isVisible()
+        await seat.close()
+
+    run_async(qasync_loop, scenario())
+
+
+def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings: SeatSettings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seat = build_seat_app(settings, screenshot_dir=tmp_path / "shots", screenshot_interval_ms=0)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    window, controller = seat.window, seat.controller
+    customer = SimulatedCustomer(settings.server_url, "password_reset", "张三")
+
+    async def scenario() -> None:
+        assert await seat.start("demo123")
+        assert window.isVisible()
+        await wait_until(lambda: controller.seat_state != "offline", message="welcome")
+        await wait_until(lambda: controller.local_pump.counters.drawn >= 3, message="own preview drawn")
+        window.state_panel.ready_button.click()
+        await wait_until(lambda: controller.seat_state == "ready", message="ready")
+        assert "示闲" in window.status_state.text()
+        assert "已连接" in window.status_connection.text()
+
+        await customer.start()
+        await wait_until(lambda: window.call_panel.page == "ringing", message="ringing prompt")
+        assert "密码重置" in window.call_panel.ring_business.text()
+        assert "张三" in window.call_panel.ring_customer.text()
+        window.call_panel.answer_button.click()
+
+        await wait_until(lambda: window.call_panel.page == "in_call", message="in call")
+        counters = controller.remote_pump.counters
+        await wait_until(
+            lambda: counters.drawn >= 30 and customer.frames["video"] >= 30, timeout=30, message="30 frames both ways"
+        )
+        assert counters.decoded >= counters.drawn
+        assert counters.max_queue_depth <= 1
+        assert window.remote_tile.has_image
+        assert controller.audio_output is not None and controller.audio_output.frames_received > 0
+
+        window.call_panel.hangup_button.click()
+        await wait_until(lambda: window.call_panel.page == "idle", message="back to idle")
+        assert controller.calls_completed == 1
+        assert controller.session is None
+        assert not window.remote_tile.has_image
+        await customer.close()
+        await seat.close()
+
+    try:
+        run_async(qasync_loop, scenario(), timeout=90)
+    finally:
+        run_async(qasync_loop, customer.close())
+    assert seat.screenshots is not None
+    names = [p.name for p in seat.screenshots.saved]
+    assert any("ringing" in n for n in names) and any("in-call" in n for n in names)
