@@ -16,7 +16,6 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -24,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from server.identity.idnumber import has_valid_check_digit, mask_id_number
+from server.identity.models import verified_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -279,12 +279,6 @@ _engine_lock = threading.Lock()
 _run_lock = threading.Lock()
 
 
-def _rapidocr_model_dir() -> Path:
-    import rapidocr
-
-    return Path(rapidocr.__file__).resolve().parent / "models"
-
-
 def get_ocr_engine() -> Any:
     """The process-wide RapidOCR engine, created on first use (thread-safe).
 
@@ -298,25 +292,21 @@ def get_ocr_engine() -> Any:
             if _engine is None:
                 from rapidocr import RapidOCR
 
-                models = _rapidocr_model_dir()
                 params = {
                     "Global.log_level": "warning",
                     "Global.use_cls": False,
                     "EngineConfig.onnxruntime.intra_op_num_threads": 1,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                    "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
+                    "Det.model_path": str(verified_model_path("ocr_det")),
                     "Det.limit_side_len": CARD_SIZE[1],
-                    "Rec.model_path": str(models / "PP-OCRv6_rec_small.onnx"),
+                    "Rec.model_path": str(verified_model_path("ocr_rec")),
                     # Batch 1 and a narrow minimum width: short labels are not padded to 320 px (~35 % faster).
                     "Rec.rec_img_shape": [3, 48, 96],
                     "Rec.rec_batch_num": 1,
-                    "Cls.model_path": str(models / "ch_ppocr_mobile_v2.0_cls_mobile.onnx"),
+                    "Cls.model_path": str(verified_model_path("ocr_cls")),
                 }
-                for key in ("Det.model_path", "Rec.model_path", "Cls.model_path"):
-                    if not Path(params[key]).is_file():  # type: ignore[arg-type]
-                        raise FileNotFoundError(f"rapidocr model missing from the wheel: {params[key]}")
                 _engine = RapidOCR(params=params)
-                logger.info("RapidOCR engine loaded from %s", models)
+                logger.info("RapidOCR engine loaded (models from the rapidocr wheel, sha256 verified)")
     return _engine
 
 
