@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from server.app import create_app
+from server.calls import Clock
 from server.runner import uvicorn_config
 from server.settings import SeedSeat, Settings
 
@@ -160,9 +162,9 @@ async def wait_for(condition: Callable[[], bool], timeout: float = WAIT_S) -> No
             await asyncio.sleep(0.01)
 
 
-async def start_server(settings: Settings) -> LiveServer:
+async def start_server(settings: Settings, clock: Clock | None = None) -> LiveServer:
     """Start uvicorn with the app inside the current event loop."""
-    app = create_app(settings)
+    app = create_app(settings, clock=clock) if clock else create_app(settings)
     server = uvicorn.Server(uvicorn_config(settings, app, port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     await wait_for(lambda: server.started or task.done(), timeout=15)
@@ -190,8 +192,8 @@ async def server_factory(tmp_path: Path) -> AsyncIterator[ServerFactory]:
     """Start servers over ``tmp_path`` (the same data dir each time, so a restart keeps the database)."""
     running: list[LiveServer] = []
 
-    async def factory(**overrides: Any) -> LiveServer:
-        live = await start_server(make_settings(tmp_path, **overrides))
+    async def factory(data_dir: Path | None = None, clock: Clock | None = None, **overrides: Any) -> LiveServer:
+        live = await start_server(make_settings(data_dir or tmp_path, **overrides), clock)
         running.append(live)
         return live
 
@@ -199,6 +201,19 @@ async def server_factory(tmp_path: Path) -> AsyncIterator[ServerFactory]:
     for live in running:
         if not live.task.done():
             await stop_server(live)
+
+
+class ManualClock:
+    """A clock that moves only when told (for token expiry); timers still use the event loop's own time."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

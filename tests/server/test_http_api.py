@@ -1,0 +1,146 @@
+"""HTTP API: seat login/logout and token expiry, business types, ticket validation, session records, health, page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.server.conftest import LiveServer, ManualClock, ServerFactory
+
+
+async def test_login_and_me(live: LiveServer) -> None:
+    res = await live.http.post("/api/auth/login", json={"seat_id": "seat-a", "password": "pw-a-123"})
+    assert res.status_code == 200
+    body = res.json()
+    assert body["seat_id"] == "seat-a" and body["display_name"] == "柜员甲"
+    assert len(body["token"]) >= 40
+    me = await live.http.get("/api/seats/me", headers={"Authorization": f"Bearer {body['token']}"})
+    assert me.status_code == 200
+    assert me.json() == {"seat_id": "seat-a", "display_name": "柜员甲", "state": "offline"}
+
+
+async def test_tokens_are_stored_hashed(live: LiveServer) -> None:
+    token = await live.login("seat-a")
+    rows = list(live.services.db.db.query("SELECT token_hash FROM seat_tokens"))
+    assert rows and all(row["token_hash"] != token and len(row["token_hash"]) == 64 for row in rows)
+    seat = live.services.db.get_seat("seat-a")
+    assert seat.password_hash.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(("seat_id", "password"), [("seat-a", "wrong"), ("nobody", "pw-a-123")])
+async def test_bad_login_refused_in_chinese(live: LiveServer, seat_id: str, password: str) -> None:
+    res = await live.http.post("/api/auth/login", json={"seat_id": seat_id, "password": password})
+    assert res.status_code == 401
+    assert res.json()["detail"] == "坐席号或密码错误"
+
+
+async def test_login_body_validated(live: LiveServer) -> None:
+    res = await live.http.post("/api/auth/login", json={"seat_id": "", "password": "x", "extra": 1})
+    assert res.status_code == 422
+    assert "请求参数有误" in res.json()["message"]
+
+
+async def test_token_expires(server_factory: ServerFactory) -> None:
+    clock = ManualClock()
+    live = await server_factory(clock=clock, token_lifetime_s=3600)
+    headers = await live.auth_headers("seat-a")
+    assert (await live.http.get("/api/seats/me", headers=headers)).status_code == 200
+    clock.advance(3599)
+    assert (await live.http.get("/api/seats/me", headers=headers)).status_code == 200
+    clock.advance(2)
+    res = await live.http.get("/api/seats/me", headers=headers)
+    assert res.status_code == 401
+    assert "重新登录" in res.json()["detail"]
+    # An expired token cannot open the seat WebSocket either.
+    ws = await live.open_ws(f"/ws/seat?token={headers['Authorization'].split()[1]}")
+    code, reason = await ws.closed()
+    assert code == 4401 and reason
+
+
+async def test_logout_revokes_token_and_closes_its_socket(live: LiveServer) -> None:
+    token = await live.login("seat-a")
+    ws = await live.open_ws(f"/ws/seat?token={token}")
+    await ws.expect("welcome")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await live.http.post("/api/auth/logout", headers=headers)).status_code == 204
+    code, _ = await ws.closed()
+    assert code == 4401
+    assert (await live.http.get("/api/seats/me", headers=headers)).status_code == 401
+    assert (await live.http.post("/api/auth/logout", headers=headers)).status_code == 401
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer not-a-token", "Basic abc"])
+async def test_session_api_requires_a_seat(live: LiveServer, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    res = await live.http.get("/api/sessions", headers=headers)
+    assert res.status_code == 401
+    assert res.headers["www-authenticate"] == "Bearer"
+
+
+async def test_business_types(live: LiveServer) -> None:
+    res = await live.http.get("/api/business-types")
+    assert res.status_code == 200
+    types = {item["code"]: item["label"] for item in res.json()}
+    assert types["password_reset"] == "密码重置"
+    assert len(types) == 7
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"business_type": "buy_gold"}, "不支持的业务类型,请重新选择"),
+        ({}, "不支持的业务类型,请重新选择"),
+        ({"business_type": "password_reset", "customer_name": "名" * 33}, "请求参数有误:customer_name"),
+        ({"business_type": "password_reset", "phone": "13800000000"}, "请求参数有误:phone"),
+    ],
+)
+async def test_ticket_validation(live: LiveServer, body: dict[str, object], message: str) -> None:
+    res = await live.http.post("/api/customer/tickets", json=body)
+    assert res.status_code == 422
+    assert res.json()["message"] == message
+    assert "13800000000" not in res.text  # refused input is not echoed back
+
+
+async def test_ticket_creates_a_waiting_session_record(live: LiveServer) -> None:
+    ticket = await live.ticket("account_activation", "王五")
+    assert ticket["websocket_path"] == f"/ws/customer/{ticket['session_id']}?token={ticket['customer_token']}"
+    record = await live.record(ticket["session_id"])
+    assert record["status"] == "waiting"
+    assert record["business_type"] == "account_activation"
+    assert record["customer_name"] == "王五"
+    assert record["answered_at"] is None and record["ended_at"] is None
+    assert "customer_token" not in record and "customer_token_hash" not in record
+    headers = await live.auth_headers()
+    listed = (await live.http.get("/api/sessions?limit=5", headers=headers)).json()
+    assert [item["session_id"] for item in listed] == [ticket["session_id"]]
+    events = (await live.http.get(f"/api/sessions/{ticket['session_id']}/events", headers=headers)).json()
+    assert events[0]["kind"] == "queued"
+    assert (await live.http.get("/api/sessions?limit=0", headers=headers)).status_code == 422
+    missing = await live.http.get("/api/sessions/sNoSuchSession1", headers=headers)
+    assert missing.status_code == 404 and missing.json()["detail"] == "会话不存在"
+
+
+async def test_healthz(live: LiveServer) -> None:
+    res = await live.http.get("/healthz")
+    assert res.status_code == 200
+    assert res.json()["status"] == "ok" and res.json()["db"] == "ok"
+
+
+async def test_healthz_reports_a_broken_database(live: LiveServer) -> None:
+    live.services.db.close()
+    res = await live.http.get("/healthz")
+    assert res.status_code == 503
+    assert res.json()["db"] == "error"
+
+
+async def test_customer_page_is_served_in_chinese(live: LiveServer) -> None:
+    page = await live.http.get("/")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert "远程视频银行" in page.text and "取号排队" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from the internet
+    script = await live.http.get("/app.js")
+    assert script.status_code == 200
+    assert "iceServers: []" in script.text
+    assert "无法使用摄像头/麦克风,请在浏览器设置中允许访问后重试" in script.text
+    css = await live.http.get("/style.css")
+    assert css.status_code == 200 and "44px" in css.text
