@@ -1,0 +1,1051 @@
+"""The identity gate state machine (身份核验关卡): pure, deterministic, and the only way a session gets verified.
+
+Per session the gates run in a fixed order::
+
+    PRECHECK -> NETWORK_CHECK (联网核查) -> FACE (人脸比对) -> LIVENESS (活体检测) -> QUESTIONS (私密问题)
+
+The machine takes the raw results of the bank adapters and the face/liveness pipelines (a
+:class:`~server.bank.adapters.NetworkCheckResult`, :class:`FaceScores`...) and decides itself; there is no method
+that marks a gate passed, no manual override and no way to skip or reorder. Every transition returns trail entries
+(plain dicts, no full ID/phone/card numbers) for the session's tamper-evident trail. Time is always passed in
+(``now``), so the machine is deterministic and testable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from server.bank.adapters import (
+    ACCOUNT_STATUS_LABELS,
+    Account,
+    AccountStatus,
+    BankAdapters,
+    BankError,
+    BlacklistHit,
+    Customer,
+    NetworkCheckResult,
+    NetworkCheckVerdict,
+)
+from server.identity.idnumber import (
+    IdNumberError,
+    mask_card_number,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    parse_id_number,
+)
+from server.identity.questions import PassRule, QuestionError, QuestionSet
+
+__all__ = [
+    "DEFAULT_GATE_CONFIG",
+    "GATE_LABELS",
+    "GATE_ORDER",
+    "LIVENESS_ACTIONS",
+    "FaceScores",
+    "Gate",
+    "GateClosedError",
+    "GateConfig",
+    "GateError",
+    "GateInputError",
+    "GateMachine",
+    "GateOrderError",
+    "GatePolicy",
+    "GateStatus",
+    "GateUpdate",
+    "GatesNotPassedError",
+    "IdCardFields",
+    "LivenessChallenge",
+    "LivenessObservation",
+    "NetworkCheckRequest",
+    "PrecheckEvidence",
+    "collect_precheck_evidence",
+    "sha256_hex",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class Gate(StrEnum):
+    """An identity gate."""
+
+    PRECHECK = "precheck"
+    NETWORK_CHECK = "network_check"
+    FACE = "face"
+    LIVENESS = "liveness"
+    QUESTIONS = "questions"
+
+
+GATE_ORDER: tuple[Gate, ...] = (Gate.PRECHECK, Gate.NETWORK_CHECK, Gate.FACE, Gate.LIVENESS, Gate.QUESTIONS)
+
+GATE_LABELS: dict[Gate, str] = {
+    Gate.PRECHECK: "受理前核验",
+    Gate.NETWORK_CHECK: "联网核查",
+    Gate.FACE: "人脸比对",
+    Gate.LIVENESS: "活体检测",
+    Gate.QUESTIONS: "私密问题",
+}
+
+
+class GateStatus(StrEnum):
+    """State of one gate."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_REQUIRED = "not_required"  # the business's policy does not ask for this gate
+
+
+LIVENESS_ACTIONS: dict[str, str] = {
+    "blink": "请眨眨眼",
+    "turn_left": "请向左转头",
+    "turn_right": "请向右转头",
+    "open_mouth": "请张张嘴",
+    "nod": "请点点头",
+}
+"""Active liveness actions and the prompt the customer sees."""
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex sha256 of some bytes (images are identified in the trail by their hash)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- errors ---
+
+
+class GateError(Exception):
+    """A gate operation was refused.
+
+    Attributes:
+        code: machine-readable reason.
+        message: Chinese explanation for the teller (and customer where relevant).
+        trail: a trail entry describing the refusal, to be appended to the session trail.
+    """
+
+    code = "gate_error"
+
+    def __init__(self, message: str, *, code: str | None = None, trail: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.trail = trail
+
+
+class GateOrderError(GateError):
+    """A gate was asked for before the gates before it passed, or it is not part of this business."""
+
+    code = "gate_order"
+
+
+class GateClosedError(GateError):
+    """Acceptance ended (a gate failed for good) or the gate already has its final result."""
+
+    code = "gate_closed"
+
+
+class GateInputError(GateError):
+    """The raw result does not belong to this session (hash mismatch, unknown challenge, malformed scores)."""
+
+    code = "gate_input"
+
+
+class GatesNotPassedError(GateError):
+    """A business step was attempted before every required gate passed."""
+
+    code = "gates_not_passed"
+
+
+# --- inputs ---
+
+
+@dataclass(frozen=True)
+class IdCardFields:
+    """The fields read (OCR) from the customer's ID card.
+
+    Attributes:
+        name: 姓名.
+        id_number: 公民身份号码.
+        sex: 性别 (男/女).
+        birth_date: 出生.
+        address: 住址.
+        valid_until: end of the 有效期限 (None for 长期).
+        portrait_sha256: sha256 of the portrait cropped from the card (used by the face gate).
+        ethnicity: 民族.
+    """
+
+    name: str
+    id_number: str
+    sex: str
+    birth_date: date
+    address: str
+    valid_until: date | None
+    portrait_sha256: str
+    ethnicity: str = ""
+
+
+@dataclass(frozen=True)
+class PrecheckEvidence:
+    """What the server gathered before queueing: the card, the phone typed in and the bank systems' answers.
+
+    Build it with :func:`collect_precheck_evidence`; the machine cross-checks every part of it.
+
+    Attributes:
+        card: OCR'd ID card fields.
+        phone: mobile number the customer entered.
+        account_no: the account the business concerns (None for businesses without one).
+        customer: core banking's three-element lookup result.
+        account: core banking's record of ``account_no``.
+        person_hits: blacklist hits on the ID number.
+        account_hits: blacklist hits on the account.
+    """
+
+    card: IdCardFields
+    phone: str
+    account_no: str | None
+    customer: Customer | None
+    account: Account | None
+    person_hits: Sequence[BlacklistHit] = ()
+    account_hits: Sequence[BlacklistHit] = ()
+
+
+@dataclass(frozen=True)
+class NetworkCheckRequest:
+    """What the server must send to 联网核查 for this attempt (taken from the passed precheck, not from a caller)."""
+
+    id_number: str
+    name: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class FaceScores:
+    """The three pairwise similarity scores from the face pipeline, with the hashes of the images compared.
+
+    A score is None when no face was found in one of the two images.
+
+    Attributes:
+        id_vs_live: ID-card portrait vs live capture.
+        network_vs_live: network-check photo vs live capture.
+        id_vs_network: ID-card portrait vs network-check photo.
+        id_portrait_sha256: hash of the ID portrait used.
+        network_photo_sha256: hash of the network-check photo used.
+        live_sha256: hash of the live capture used.
+    """
+
+    id_vs_live: float | None
+    network_vs_live: float | None
+    id_vs_network: float | None
+    id_portrait_sha256: str
+    network_photo_sha256: str
+    live_sha256: str
+
+
+@dataclass(frozen=True)
+class LivenessChallenge:
+    """An active liveness challenge issued by the machine.
+
+    Attributes:
+        challenge_id: random id the observation must quote.
+        actions: actions (keys of :data:`LIVENESS_ACTIONS`) in the order the customer must do them.
+        issued_at: when it was issued.
+        expires_at: answers after this are rejected.
+    """
+
+    challenge_id: str
+    actions: tuple[str, ...]
+    issued_at: datetime
+    expires_at: datetime
+
+    @property
+    def prompts(self) -> list[str]:
+        """Chinese prompts for the customer page."""
+        return [LIVENESS_ACTIONS[a] for a in self.actions]
+
+
+@dataclass(frozen=True)
+class LivenessObservation:
+    """What the liveness pipeline saw while the customer answered a challenge.
+
+    Attributes:
+        challenge_id: the challenge answered.
+        detected_actions: actions detected, in the order they happened.
+        same_face: whether one face was tracked throughout (no swap mid-challenge).
+        frames_sha256: hash over the analysed frames (for the trail).
+    """
+
+    challenge_id: str
+    detected_actions: tuple[str, ...]
+    same_face: bool
+    frames_sha256: str
+
+
+# --- policy ---
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """Which gates a business requires and the limits that apply.
+
+    Attributes:
+        required: gates the business requires (PRECHECK always; FACE needs NETWORK_CHECK).
+        max_attempts: attempts per gate before acceptance ends.
+        face_threshold: minimum similarity for each of the three face pairs.
+        allowed_account_statuses: account statuses the business can be done on.
+        requires_account: whether the business concerns an account.
+        question_rule: private-question pass rule.
+        liveness_action_count: actions per liveness challenge.
+        liveness_timeout_s: time allowed to answer a challenge.
+        check_card_validity: refuse an expired ID card.
+    """
+
+    required: frozenset[Gate] = frozenset(GATE_ORDER)
+    max_attempts: Mapping[Gate, int] = field(
+        default_factory=lambda: {
+            Gate.PRECHECK: 3,
+            Gate.NETWORK_CHECK: 3,
+            Gate.FACE: 3,
+            Gate.LIVENESS: 3,
+            Gate.QUESTIONS: 1,
+        }
+    )
+    face_threshold: float = 0.40
+    allowed_account_statuses: frozenset[AccountStatus] = frozenset({AccountStatus.NORMAL})
+    requires_account: bool = True
+    question_rule: PassRule = field(default_factory=PassRule)
+    liveness_action_count: int = 2
+    liveness_timeout_s: float = 30.0
+    check_card_validity: bool = True
+
+    def __post_init__(self) -> None:
+        if Gate.PRECHECK not in self.required:
+            raise ValueError("PRECHECK 不能取消")
+        if Gate.FACE in self.required and Gate.NETWORK_CHECK not in self.required:
+            raise ValueError("人脸比对需要联网核查照片,FACE 要求 NETWORK_CHECK")
+        if not 0.0 < self.face_threshold <= 1.0:
+            raise ValueError("face_threshold 必须在 (0, 1] 内")
+        for gate in GATE_ORDER:
+            if self.max_attempts.get(gate, 1) < 1:
+                raise ValueError("max_attempts 至少为 1")
+        if not 1 <= self.liveness_action_count <= len(LIVENESS_ACTIONS):
+            raise ValueError("liveness_action_count 超出范围")
+
+    def attempts_for(self, gate: Gate) -> int:
+        """Maximum attempts for a gate."""
+        return self.max_attempts.get(gate, 1)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Gate policies per business type, with a default."""
+
+    default: GatePolicy = field(default_factory=GatePolicy)
+    per_business: Mapping[str, GatePolicy] = field(default_factory=dict)
+
+    def policy_for(self, business_type: str) -> GatePolicy:
+        """The policy for a business (the default when it has none of its own)."""
+        return self.per_business.get(str(business_type), self.default)
+
+
+def _default_config() -> GateConfig:
+    base = GatePolicy()
+    return GateConfig(
+        default=base,
+        per_business={
+            "account_activation": replace(base, allowed_account_statuses=frozenset({AccountStatus.DORMANT})),
+            "loss_report_release": replace(base, allowed_account_statuses=frozenset({AccountStatus.REPORTED_LOST})),
+            "customer_info_maintenance": replace(base, requires_account=False),
+        },
+    )
+
+
+DEFAULT_GATE_CONFIG = _default_config()
+"""All gates for every business; activation needs a dormant account, loss release a reported-lost one."""
+
+
+# --- messages ---
+
+_MSG_BLACKLIST = "您(名下账户)的信息在黑名单清单中,请到柜面办理业务!"
+_MSG_IDENTITY = "身份信息核验未通过,请核对后重试"
+_MSG_FACE_FINAL = "人脸比对未通过,本次业务无法继续办理"
+_MSG_STATUS: dict[AccountStatus, str] = {
+    AccountStatus.DORMANT: "账户状态异常(久悬),请携带身份证到柜面办理激活",
+    AccountStatus.CLOSED: "该账户已销户,无法办理此业务,请核对卡号或到柜面咨询",
+    AccountStatus.FROZEN: "账户状态异常(冻结),请携带身份证到柜面咨询办理",
+    AccountStatus.REPORTED_LOST: "账户已挂失,请先办理挂失解挂,或携带身份证到柜面办理",
+    AccountStatus.NORMAL: "账户状态正常,无需办理此业务",
+}
+
+
+# --- state ---
+
+
+@dataclass
+class _GateState:
+    gate: Gate
+    status: GateStatus
+    max_attempts: int
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    failure_code: str | None = None
+    customer_message: str | None = None
+    teller_message: str | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "gate": str(self.gate),
+            "label": GATE_LABELS[self.gate],
+            "status": str(self.status),
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "inputs": dict(self.inputs),
+            "scores": dict(self.scores),
+            "results": [dict(r) for r in self.results],
+            "failure_code": self.failure_code,
+            "customer_message": self.customer_message,
+            "teller_message": self.teller_message,
+        }
+
+
+@dataclass(frozen=True)
+class GateUpdate:
+    """The outcome of one call into the machine.
+
+    Attributes:
+        gate: the gate concerned.
+        status: its status after the call.
+        attempt: the attempt number concerned.
+        customer_message: what to show the customer (Chinese), when something went wrong or finished.
+        teller_message: what to show the teller (Chinese; may name the blacklist, the customer message never does).
+        trail: trail entries, one per transition, in order.
+        retry_allowed: after a failed attempt, whether the gate can be tried again.
+    """
+
+    gate: Gate
+    status: GateStatus
+    attempt: int
+    customer_message: str | None
+    teller_message: str | None
+    trail: tuple[dict[str, Any], ...]
+    retry_allowed: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """Whether the gate is now passed."""
+        return self.status is GateStatus.PASSED
+
+
+class GateMachine:
+    """The gates of one session.
+
+    Args:
+        session_id: the session (appears in every trail entry).
+        business_type: the business queued for.
+        now: creation time.
+        config: gate configuration (defaults to :data:`DEFAULT_GATE_CONFIG`).
+
+    Example:
+        >>> m = GateMachine("s1", "password_reset", now=t0)
+        >>> m.submit_precheck(evidence, now=t1)
+        >>> req = m.start_network_check(now=t2)
+        >>> m.record_network_check(await adapters.network_check.check(req.id_number, req.name), now=t3)
+    """
+
+    def __init__(
+        self, session_id: str, business_type: str, *, now: datetime, config: GateConfig = DEFAULT_GATE_CONFIG
+    ) -> None:
+        self.session_id = session_id
+        self.business_type = str(business_type)
+        self.policy = config.policy_for(self.business_type)
+        self.created_at = now
+        self._gates: dict[Gate, _GateState] = {
+            g: _GateState(
+                g,
+                GateStatus.PENDING if g in self.policy.required else GateStatus.NOT_REQUIRED,
+                self.policy.attempts_for(g),
+            )
+            for g in GATE_ORDER
+        }
+        self._terminated_by: Gate | None = None
+        self._card: IdCardFields | None = None
+        self._customer: Customer | None = None
+        self._account: Account | None = None
+        self._network_photo: bytes | None = None
+        self._challenge: LivenessChallenge | None = None
+        self._questions: QuestionSet | None = None
+        self._pending_trail: list[dict[str, Any]] = []
+
+    # --- read-only views ---
+
+    @property
+    def terminated(self) -> bool:
+        """Whether acceptance ended (受理终止) because a gate failed for good."""
+        return self._terminated_by is not None
+
+    @property
+    def all_passed(self) -> bool:
+        """Whether every required gate passed."""
+        return all(s.status in (GateStatus.PASSED, GateStatus.NOT_REQUIRED) for s in self._gates.values())
+
+    @property
+    def current_gate(self) -> Gate | None:
+        """The next gate to work on, or None when all passed or acceptance ended."""
+        if self.terminated:
+            return None
+        for gate in GATE_ORDER:
+            if self._gates[gate].status in (GateStatus.PENDING, GateStatus.RUNNING):
+                return gate
+        return None
+
+    def status(self, gate: Gate) -> GateStatus:
+        """Status of one gate."""
+        return self._gates[gate].status
+
+    def attempts(self, gate: Gate) -> int:
+        """Attempts used on one gate."""
+        return self._gates[gate].attempts
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-safe state of all gates (for the teller's screen, persistence and the trail); masked, no images."""
+        return {
+            "session_id": self.session_id,
+            "business_type": self.business_type,
+            "current_gate": str(self.current_gate) if self.current_gate else None,
+            "terminated": self.terminated,
+            "all_passed": self.all_passed,
+            "gates": [self._gates[g].snapshot() for g in GATE_ORDER],
+        }
+
+    @property
+    def customer(self) -> Customer | None:
+        """The customer identified by the passed precheck."""
+        return self._customer if self._gates[Gate.PRECHECK].status is GateStatus.PASSED else None
+
+    @property
+    def account(self) -> Account | None:
+        """The account checked by the passed precheck."""
+        return self._account if self._gates[Gate.PRECHECK].status is GateStatus.PASSED else None
+
+    @property
+    def network_photo(self) -> bytes | None:
+        """The registered photo from the passed network check (for the face pipeline)."""
+        return self._network_photo
+
+    @property
+    def question_set(self) -> QuestionSet | None:
+        """The question set in use, if the questions gate started."""
+        return self._questions
+
+    @property
+    def liveness_challenge(self) -> LivenessChallenge | None:
+        """The open liveness challenge, if any."""
+        return self._challenge
+
+    def require_all_passed(self) -> None:
+        """Refuse a business step unless every required gate passed.
+
+        Raises:
+            GatesNotPassedError: with a Chinese message naming what is missing.
+        """
+        if self.terminated:
+            assert self._terminated_by is not None
+            raise GatesNotPassedError(
+                f"身份核验未通过({GATE_LABELS[self._terminated_by]}),本次受理已终止,不能办理业务",
+                code="terminated",
+            )
+        missing = [
+            GATE_LABELS[g] for g in GATE_ORDER if self._gates[g].status in (GateStatus.PENDING, GateStatus.RUNNING)
+        ]
+        if missing:
+            raise GatesNotPassedError(f"身份核验尚未全部通过(待完成:{'、'.join(missing)}),不能办理业务")
+
+    # --- internals ---
+
+    def _entry(self, event: str, gate: Gate, now: datetime, **extra: Any) -> dict[str, Any]:
+        state = self._gates[gate]
+        entry: dict[str, Any] = {
+            "event": event,
+            "session_id": self.session_id,
+            "gate": str(gate),
+            "status": str(state.status),
+            "attempt": state.attempts,
+            "at": now.isoformat(),
+        }
+        entry.update({k: v for k, v in extra.items() if v is not None})
+        return entry
+
+    def _check_turn(self, gate: Gate, now: datetime) -> _GateState:
+        state = self._gates[gate]
+        if self.terminated:
+            assert self._terminated_by is not None
+            raise GateClosedError(
+                f"本次受理已终止({GATE_LABELS[self._terminated_by]}未通过),不能继续核验",
+                code="terminated",
+                trail=self._entry("gate_refused", gate, now, code="terminated"),
+            )
+        if state.status is GateStatus.NOT_REQUIRED:
+            raise GateOrderError(f"本业务不需要{GATE_LABELS[gate]}", code="not_required")
+        for earlier in GATE_ORDER[: GATE_ORDER.index(gate)]:
+            if self._gates[earlier].status in (GateStatus.PENDING, GateStatus.RUNNING):
+                raise GateOrderError(
+                    f"请先完成{GATE_LABELS[earlier]},再进行{GATE_LABELS[gate]}",
+                    trail=self._entry("gate_refused", gate, now, code="gate_order", waiting_for=str(earlier)),
+                )
+        if state.status in (GateStatus.PASSED, GateStatus.FAILED):
+            raise GateClosedError(f"{GATE_LABELS[gate]}结果已记录,不能修改", code="already_decided")
+        return state
+
+    def _start(self, state: _GateState, now: datetime, **extra: Any) -> dict[str, Any]:
+        state.status = GateStatus.RUNNING
+        state.attempts += 1
+        if state.started_at is None:
+            state.started_at = now
+        return self._entry("gate_started", state.gate, now, **extra)
+
+    def _pass(self, state: _GateState, now: datetime, trail: list[dict[str, Any]], **extra: Any) -> GateUpdate:
+        state.status = GateStatus.PASSED
+        state.finished_at = now
+        state.failure_code = state.customer_message = state.teller_message = None
+        trail.append(self._entry("gate_passed", state.gate, now, **extra))
+        logger.info("session %s: gate %s passed (attempt %s)", self.session_id, state.gate, state.attempts)
+        return GateUpdate(state.gate, state.status, state.attempts, None, None, tuple(trail))
+
+    def _fail(
+        self,
+        state: _GateState,
+        now: datetime,
+        trail: list[dict[str, Any]],
+        *,
+        code: str,
+        customer_message: str,
+        teller_message: str | None = None,
+        final: bool = False,
+        final_message: str | None = None,
+        **extra: Any,
+    ) -> GateUpdate:
+        """Record a failed attempt; final when asked or when the attempts are used up."""
+        exhausted = state.attempts >= state.max_attempts
+        teller = teller_message or customer_message
+        state.failure_code = code
+        if final or exhausted:
+            state.status = GateStatus.FAILED
+            state.finished_at = now
+            if exhausted and not final:
+                customer_message = (
+                    final_message or f"{GATE_LABELS[state.gate]}{state.max_attempts}次未通过,本次业务无法继续办理"
+                )
+                teller = f"{teller};已用完 {state.max_attempts} 次尝试,受理终止"
+            state.customer_message, state.teller_message = customer_message, teller
+            self._terminated_by = state.gate
+            trail.append(self._entry("gate_failed", state.gate, now, code=code, message=customer_message, **extra))
+            trail.append(self._entry("acceptance_terminated", state.gate, now, code=code))
+            logger.info("session %s: gate %s failed (%s), acceptance ended", self.session_id, state.gate, code)
+            return GateUpdate(state.gate, state.status, state.attempts, customer_message, teller, tuple(trail))
+        state.status = GateStatus.PENDING
+        left = state.max_attempts - state.attempts
+        customer_message = f"{customer_message}(还可尝试 {left} 次)"
+        state.customer_message, state.teller_message = customer_message, teller
+        trail.append(self._entry("gate_attempt_failed", state.gate, now, code=code, message=customer_message, **extra))
+        logger.info("session %s: gate %s attempt %s failed (%s)", self.session_id, state.gate, state.attempts, code)
+        return GateUpdate(
+            state.gate, state.status, state.attempts, customer_message, teller, tuple(trail), retry_allowed=True
+        )
+
+    # --- PRECHECK ---
+
+    def submit_precheck(self, evidence: PrecheckEvidence, *, now: datetime) -> GateUpdate:
+        """Decide the precheck from the OCR'd card, the phone and the bank systems' answers.
+
+        Checks: valid ID number consistent with the card's birth date and sex; card not expired; the three elements
+        found one customer whose data equal the card's; the account exists, is the customer's and its status suits
+        the business; no AML or telecom-fraud hit on the person or the account.
+        """
+        state = self._check_turn(Gate.PRECHECK, now)
+        card = evidence.card
+        inputs = {
+            "card_sha256": sha256_hex(
+                "|".join([card.name, card.id_number, card.sex, card.birth_date.isoformat(), card.address]).encode()
+            ),
+            "id_portrait_sha256": card.portrait_sha256,
+        }
+        state.inputs = inputs
+        detail = {
+            "name": mask_name(card.name),
+            "id_number": mask_id_number(card.id_number),
+            "phone": mask_phone(evidence.phone),
+            "account_no": mask_card_number(evidence.account_no),
+        }
+        trail = [self._start(state, now, inputs=inputs, detail=detail)]
+        fail = self._precheck_failure(evidence, now)
+        if fail is not None:
+            code, customer_message, teller_message, final = fail
+            state.results.append({"attempt": state.attempts, "code": code})
+            return self._fail(
+                state,
+                now,
+                trail,
+                code=code,
+                customer_message=customer_message,
+                teller_message=teller_message,
+                final=final,
+                final_message="身份信息核验多次未通过,本次受理终止,请携带身份证到柜面办理",
+            )
+        self._card = card
+        self._customer = evidence.customer
+        self._account = evidence.account
+        state.results.append({"attempt": state.attempts, "code": "ok"})
+        assert evidence.customer is not None
+        return self._pass(state, now, trail, customer_id=evidence.customer.customer_id)
+
+    def _precheck_failure(self, ev: PrecheckEvidence, now: datetime) -> tuple[str, str, str, bool] | None:
+        """(code, customer message, teller message, final) of the first failed check, or None."""
+        card = ev.card
+        if not card.portrait_sha256 or len(card.portrait_sha256) != 64:
+            return ("no_portrait", "未能从身份证上识别出人像,请重新拍摄身份证人像面", "证件人像缺失", False)
+        try:
+            parsed = parse_id_number(
+                card.id_number, today=now.date(), expected_birth=card.birth_date, expected_sex=card.sex
+            )
+        except IdNumberError as exc:
+            return ("id_number_invalid", f"{exc.message},请重新拍摄或核对身份证", f"证件号码校验失败:{exc.code}", False)
+        if self.policy.check_card_validity and card.valid_until is not None and card.valid_until < now.date():
+            return ("id_card_expired", "身份证已过有效期,请携带有效身份证件到柜面办理", "证件已过期", True)
+        customer = ev.customer
+        if customer is None:
+            return ("three_elements_mismatch", _MSG_IDENTITY, "三要素(姓名、身份证号、预留手机号)核验不一致", False)
+        if (
+            customer.id_number.upper() != parsed.number
+            or customer.name.strip() != card.name.strip()
+            or customer.phone.strip() != ev.phone.strip()
+        ):
+            # The lookup answer does not describe the person on the card: never accept it.
+            return ("evidence_inconsistent", _MSG_IDENTITY, "核心系统返回的客户与证件信息不一致", False)
+        hits = list(ev.person_hits) + list(ev.account_hits)
+        if hits:
+            kinds = "、".join(dict.fromkeys(h.kind.label for h in hits))
+            subjects = "、".join(dict.fromkeys("本人" if h.subject == "id_number" else "账户" for h in hits))
+            return ("blacklist", _MSG_BLACKLIST, f"命中{kinds}({subjects}),受理终止,请勿向客户透露名单类型", True)
+        if self.policy.requires_account:
+            account = ev.account
+            if not ev.account_no or account is None or "".join(ev.account_no.split()) != account.account_no:
+                return ("account_not_found", "未找到该账户,请核对卡号后重试", "账户不存在", False)
+            if account.customer_id != customer.customer_id:
+                return ("account_not_owned", "该账户不在您本人名下,请核对卡号后重试", "账户非本人名下", False)
+            if account.status not in self.policy.allowed_account_statuses:
+                label = ACCOUNT_STATUS_LABELS[account.status]
+                return (
+                    f"account_{account.status.value}",
+                    _MSG_STATUS[account.status],
+                    f"账户状态为{label},本业务不可办理",
+                    True,
+                )
+        return None
+
+    # --- NETWORK_CHECK ---
+
+    def start_network_check(self, *, now: datetime) -> NetworkCheckRequest:
+        """Begin a network-check attempt; returns what to check (from the passed precheck).
+
+        Raises:
+            GateOrderError / GateClosedError: out of order, decided, or acceptance ended.
+            GateError: an attempt is already running.
+        """
+        state = self._check_turn(Gate.NETWORK_CHECK, now)
+        if state.status is GateStatus.RUNNING:
+            raise GateError("联网核查正在进行中,请等待结果", code="busy")
+        assert self._card is not None
+        self._pending_trail = [self._start(state, now)]
+        return NetworkCheckRequest(self._card.id_number.upper(), self._card.name.strip(), state.attempts)
+
+    def _network_running(self, now: datetime) -> _GateState:
+        state = self._check_turn(Gate.NETWORK_CHECK, now)
+        if state.status is not GateStatus.RUNNING:
+            raise GateOrderError("请先发起联网核查", code="not_started")
+        return state
+
+    def record_network_check(self, result: NetworkCheckResult, *, now: datetime) -> GateUpdate:
+        """Record the answer of the attempt in progress and decide.
+
+        一致 with a photo passes; 不一致 uses an attempt; 库中无此号 and a missing photo end acceptance.
+        """
+        state = self._network_running(now)
+        trail = self._pending_trail
+        photo_hash = sha256_hex(result.photo) if result.photo else None
+        record = {
+            "attempt": state.attempts,
+            "verdict": str(result.verdict),
+            "verdict_label": result.verdict.label,
+            "reference": result.reference,
+            "photo_sha256": photo_hash,
+            "at": now.isoformat(),
+        }
+        state.results.append(record)
+        extra: dict[str, Any] = {
+            "verdict": result.verdict.label,
+            "reference": result.reference or None,
+            "photo_sha256": photo_hash,
+        }
+        if result.verdict is NetworkCheckVerdict.NOT_FOUND:
+            return self._fail(
+                state,
+                now,
+                trail,
+                code="not_in_registry",
+                customer_message="联网核查结果为“库中无此号”,请携带身份证到柜面办理",
+                teller_message="联网核查:库中无此号,受理终止",
+                final=True,
+                **extra,
+            )
+        if result.verdict is NetworkCheckVerdict.MISMATCH:
+            return self._fail(
+                state,
+                now,
+                trail,
+                code="mismatch",
+                customer_message=_MSG_IDENTITY,
+                teller_message="联网核查:姓名与身份证号码不一致",
+                final_message="联网核查未通过,本次受理终止,请携带身份证到柜面办理",
+                **extra,
+            )
+        if result.photo_missing:
+            return self._fail(
+                state,
+                now,
+                trail,
+                code="photo_missing",
+                customer_message="联网核查未返回身份证照片,无法进行人脸比对,请携带身份证到柜面办理",
+                teller_message="联网核查:一致,但照片缺失,无法完成三方人脸比对",
+                final=True,
+                **extra,
+            )
+        assert result.photo is not None and photo_hash is not None
+        self._network_photo = result.photo
+        state.inputs = {"network_photo_sha256": photo_hash}
+        return self._pass(state, now, trail, **extra)
+
+    def record_network_check_error(self, error: BankError, *, now: datetime) -> GateUpdate:
+        """Record that the attempt in progress failed to get an answer (timeout, system busy...)."""
+        state = self._network_running(now)
+        state.results.append({"attempt": state.attempts, "error": error.code, "at": now.isoformat()})
+        timeout = error.code == "timeout"
+        return self._fail(
+            state,
+            now,
+            self._pending_trail,
+            code=f"error_{error.code}",
+            customer_message="联网核查系统暂时无法响应,请稍候由柜员重试",
+            teller_message=f"联网核查{'超时' if timeout else '调用失败'}:{error.message}",
+            final_message="联网核查未通过,本次受理终止,请携带身份证到柜面办理",
+        )
+
+    # --- FACE ---
+
+    def submit_face(self, scores: FaceScores, *, now: datetime) -> GateUpdate:
+        """Decide the three-way face comparison: every pair must reach the policy's threshold.
+
+        Raises:
+            GateInputError: the scores were computed on other images than this session's, or are malformed.
+        """
+        state = self._check_turn(Gate.FACE, now)
+        assert self._card is not None
+        expected_network = self._gates[Gate.NETWORK_CHECK].inputs.get("network_photo_sha256")
+        if scores.id_portrait_sha256 != self._card.portrait_sha256 or scores.network_photo_sha256 != expected_network:
+            raise GateInputError(
+                "人脸比对所用的证件照或联网核查照片不是本次会话的照片,结果不予采纳",
+                trail=self._entry("gate_input_rejected", Gate.FACE, now, code="image_mismatch"),
+            )
+        if len(scores.live_sha256) != 64:
+            raise GateInputError("缺少现场人像的哈希", trail=self._entry("gate_input_rejected", Gate.FACE, now))
+        pairs = {
+            "id_vs_live": scores.id_vs_live,
+            "network_vs_live": scores.network_vs_live,
+            "id_vs_network": scores.id_vs_network,
+        }
+        for value in pairs.values():
+            if value is not None and (not isinstance(value, float | int) or not math.isfinite(value) or abs(value) > 1):
+                raise GateInputError("人脸比对分数无效", trail=self._entry("gate_input_rejected", Gate.FACE, now))
+        inputs = {
+            "id_portrait_sha256": scores.id_portrait_sha256,
+            "network_photo_sha256": scores.network_photo_sha256,
+            "live_sha256": scores.live_sha256,
+        }
+        trail = [self._start(state, now, inputs=inputs)]
+        state.inputs = inputs
+        state.scores = {k: (None if v is None else round(float(v), 4)) for k, v in pairs.items()}
+        threshold = self.policy.face_threshold
+        low = [k for k, v in pairs.items() if v is None or v < threshold]
+        state.results.append({"attempt": state.attempts, "scores": dict(state.scores), "threshold": threshold})
+        extra: dict[str, Any] = {"scores": dict(state.scores), "threshold": threshold}
+        if low:
+            names = {
+                "id_vs_live": "证件照与现场人像",
+                "network_vs_live": "联网照片与现场人像",
+                "id_vs_network": "证件照与联网照片",
+            }
+            no_face = [k for k in low if pairs[k] is None]
+            detail = "、".join(names[k] for k in low)
+            return self._fail(
+                state,
+                now,
+                trail,
+                code="no_face" if no_face else "below_threshold",
+                customer_message="人脸比对未通过,请正对摄像头、摘下帽子和眼镜,在光线充足处重试",
+                teller_message=f"人脸比对未达阈值 {threshold}:{detail}" + ("(未检测到人脸)" if no_face else ""),
+                final_message=_MSG_FACE_FINAL,
+                failed_pairs=low,
+                **extra,
+            )
+        return self._pass(state, now, trail, **extra)
+
+    # --- LIVENESS ---
+
+    def start_liveness(self, *, now: datetime, rng: random.Random) -> LivenessChallenge:
+        """Issue an active liveness challenge (random actions in random order)."""
+        state = self._check_turn(Gate.LIVENESS, now)
+        if state.status is GateStatus.RUNNING and self._challenge is not None and now <= self._challenge.expires_at:
+            raise GateError("活体检测正在进行中", code="busy")
+        if state.status is GateStatus.RUNNING:
+            # an expired, unanswered challenge counts as a failed attempt before the next one
+            self.record_liveness_timeout(now=now)
+            state = self._check_turn(Gate.LIVENESS, now)
+        actions = tuple(rng.sample(sorted(LIVENESS_ACTIONS), self.policy.liveness_action_count))
+        challenge = LivenessChallenge(
+            challenge_id=f"{rng.getrandbits(64):016x}",
+            actions=actions,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=self.policy.liveness_timeout_s),
+        )
+        self._challenge = challenge
+        self._pending_trail = [self._start(state, now, challenge_id=challenge.challenge_id, actions=list(actions))]
+        return challenge
+
+    def record_liveness_timeout(self, *, now: datetime) -> GateUpdate:
+        """The open challenge was not answered in time."""
+        state = self._check_turn(Gate.LIVENESS, now)
+        if state.status is not GateStatus.RUNNING:
+            raise GateOrderError("请先发起活体检测", code="not_started")
+        self._challenge = None
+        return self._fail(
+            state,
+            now,
+            self._pending_trail,
+            code="timeout",
+            customer_message="活体检测超时,请按提示完成动作",
+            final_message="活体检测未通过,本次业务无法继续办理",
+        )
+
+    def submit_liveness(self, observation: LivenessObservation, *, now: datetime) -> GateUpdate:
+        """Decide the open challenge from what the liveness pipeline observed."""
+        state = self._check_turn(Gate.LIVENESS, now)
+        challenge = self._challenge
+        if state.status is not GateStatus.RUNNING or challenge is None:
+            raise GateOrderError("请先发起活体检测", code="not_started")
+        if observation.challenge_id != challenge.challenge_id:
+            raise GateInputError(
+                "活体检测结果与本次挑战不符,结果不予采纳",
+                trail=self._entry("gate_input_rejected", Gate.LIVENESS, now, code="challenge_mismatch"),
+            )
+        if now > challenge.expires_at:
+            return self.record_liveness_timeout(now=now)
+        self._challenge = None
+        state.inputs = {"frames_sha256": observation.frames_sha256}
+        state.results.append(
+            {
+                "attempt": state.attempts,
+                "challenge_id": challenge.challenge_id,
+                "expected": list(challenge.actions),
+                "detected": list(observation.detected_actions),
+                "same_face": observation.same_face,
+            }
+        )
+        extra: dict[str, Any] = {"expected": list(challenge.actions), "detected": list(observation.detected_actions)}
+        if not observation.same_face:
+            code, teller = "face_changed", "活体检测过程中人脸发生变化"
+        elif tuple(observation.detected_actions) != challenge.actions:
+            code, teller = "actions_mismatch", "未按顺序完成指定动作"
+        else:
+            return self._pass(state, now, self._pending_trail, **extra)
+        return self._fail(
+            state,
+            now,
+            self._pending_trail,
+            code=code,
+            customer_message="活体检测未通过,请按提示依次完成动作",
+            teller_message=teller,
+            final_message="活体检测未通过,本次业务无法继续办理",
+            **extra,
+        )
+
+    # --- QUESTIONS ---
+
+    def start_questions(self, question_set: QuestionSet, *, now: datetime) -> GateUpdate:
+        """Begin the private questions with a set drawn from the question bank (see ``draw_question_set``)."""
+        state = self._check_turn(Gate.QUESTIONS, now)
+        if state.status is GateStatus.RUNNING:
+            raise GateError("私密问题正在进行中", code="busy")
+        if question_set.rule != self.policy.question_rule:
+            raise GateInputError("私密问题的出题规则与本业务配置不符")
+        if question_set.answered:
+            raise GateInputError("私密问题集已有答案,不能使用")
+        self._questions = question_set
+        entry = self._start(state, now, set_id=question_set.set_id, kinds=[q.kind for q in question_set.questions])
+        return GateUpdate(state.gate, state.status, state.attempts, None, None, (entry,))
+
+    def answer_question(self, question_id: str, choice_index: int | None, *, now: datetime) -> GateUpdate:
+        """Record the option the customer chose (as the teller marks it); decides the gate once certain."""
+        state = self._check_turn(Gate.QUESTIONS, now)
+        qs = self._questions
+        if state.status is not GateStatus.RUNNING or qs is None:
+            raise GateOrderError("请先开始私密问题", code="not_started")
+        try:
+            right = qs.record_answer(question_id, choice_index)
+        except QuestionError as exc:
+            raise GateInputError(exc.message, code=exc.code) from exc
+        trail = [self._entry("question_answered", Gate.QUESTIONS, now, question_id=question_id, correct=right)]
+        state.scores = {"correct": qs.correct, "answered": qs.answered}
+        if qs.passed is None:
+            return GateUpdate(state.gate, state.status, state.attempts, None, None, tuple(trail))
+        state.results.append({"attempt": state.attempts, **qs.summary()})
+        extra: dict[str, Any] = {"correct": qs.correct, "answered": qs.answered, "rule": qs.rule.label}
+        if qs.passed:
+            return self._pass(state, now, trail, **extra)
+        return self._fail(
+            state,
+            now,
+            trail,
+            code="wrong_answers",
+            customer_message="私密问题验证未通过,请重新作答",
+            teller_message=f"私密问题答对 {qs.correct} 题,未达到 {qs.rule.label}",
+            final_message="私密问题验证未通过,本次业务无法继续办理",
+            **extra,
+        )
+
+
+async def collect_precheck_evidence(
+    adapters: BankAdapters, card: IdCardFields, phone: str, account_no: str | None
+) -> PrecheckEvidence:
+    """Ask the bank systems what the precheck needs: three-element lookup, the account, both blacklists.
+
+    Raises:
+        BankError: a bank system failed (the caller shows the Chinese message and lets the customer retry).
+    """
+    customer = await adapters.core.find_customer(card.name.strip(), card.id_number.strip().upper(), phone.strip())
+    account = await adapters.core.get_account(account_no) if account_no else None
+    person_hits = await adapters.blacklist.check_person(card.id_number.strip().upper())
+    account_hits = await adapters.blacklist.check_account(account_no) if account_no else []
+    return PrecheckEvidence(card, phone, account_no, customer, account, tuple(person_hits), tuple(account_hits))
