@@ -9,6 +9,7 @@ import random
 from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -426,7 +427,7 @@ async def test_network_check_needs_a_started_attempt_and_only_one_at_a_time(adap
 async def test_each_face_pair_below_threshold_fails(adapters: BankAdapters, pair: str) -> None:
     m = await through_network(adapters)
     for attempt in (1, 2, 3):
-        low: dict[str, object] = {pair: 0.21}
+        low: dict[str, Any] = {pair: 0.21}
         update = m.submit_face(good_scores(m, **low), now=at(10 + attempt))
         assert update.trail[-1 if attempt < 3 else -2]["failed_pairs"] == [pair]
     assert update.status is GateStatus.FAILED
