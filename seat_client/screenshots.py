@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
@@ -22,7 +23,7 @@ class ScreenshotRecorder(QObject):
     """
 
     def __init__(self, widget: QWidget, directory: Path, interval_ms: int = 5000, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(parent if parent is not None else widget)  # dies with the window, and so do its timers
         self.widget = widget
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -35,7 +36,7 @@ class ScreenshotRecorder(QObject):
 
     def capture(self, tag: str) -> Path | None:
         """Grab the widget now; returns the file written (None if the widget is not shown)."""
-        if not self.widget.isVisible():
+        if not shiboken6.isValid(self.widget) or not self.widget.isVisible():
             return None
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", tag)[:40] or "shot"
         path = self.directory / f"{len(self.saved):04d}-{safe}.png"
@@ -48,7 +49,7 @@ class ScreenshotRecorder(QObject):
 
     def capture_later(self, tag: str, delay_ms: int = 300) -> None:
         """Grab after the UI had time to repaint (e.g. after a state change)."""
-        QTimer.singleShot(delay_ms, lambda: self.capture(tag))
+        QTimer.singleShot(delay_ms, self, lambda: self.capture(tag))
 
     @Slot()
     def _periodic(self) -> None:

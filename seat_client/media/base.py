@@ -88,7 +88,9 @@ class ThreadedVideoTrack(VideoStreamTrack):
             frame = self._latest
             self._latest = None
         if frame is None:
-            frame = self._last_or_blank()
+            # nothing new captured: repeat the last image in a fresh frame object, because consumers (the
+            # encoder, the preview pump) may still hold the previous one and pts must not change under them
+            frame = _copy_frame(self._last_or_blank())
         self._last_sent = frame
         frame.pts = pts
         frame.time_base = time_base
@@ -109,6 +111,16 @@ class ThreadedVideoTrack(VideoStreamTrack):
         """Stop the track and its capture thread."""
         super().stop()
         self._stop_event.set()
+
+
+def _copy_frame(source: av.VideoFrame) -> av.VideoFrame:
+    copy = av.VideoFrame(width=source.width, height=source.height, format=source.format.name)
+    for src, dst in zip(source.planes, copy.planes, strict=True):
+        if src.line_size == dst.line_size:
+            dst.update(bytes(src))
+        else:  # different padding: go through numpy
+            return av.VideoFrame.from_ndarray(source.to_ndarray(), format=source.format.name)
+    return copy
 
 
 async def first_frame(track: ThreadedVideoTrack, timeout: float = 5.0) -> av.VideoFrame:

@@ -85,3 +85,32 @@ def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings
     assert seat.screenshots is not None
     names = [p.name for p in seat.screenshots.saved]
     assert any("ringing" in n for n in names) and any("in-call" in n for n in names)
+
+
+def test_auto_answer_and_exit_after_calls(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]
+    """The demo/benchmark mode: ready by itself, answers by itself, asks to exit after N calls."""
+    settings.auto_answer = True
+    seat = build_seat_app(settings, exit_after_calls=1)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    controller = seat.controller
+    customer = SimulatedCustomer(settings.server_url, "account_activation", "王五")
+    exits: list[bool] = []
+    controller.exitRequested.connect(lambda: exits.append(True))
+
+    async def scenario() -> None:
+        assert await seat.start("demo123")
+        await wait_until(lambda: controller.seat_state == "ready", message="auto-ready")
+        await customer.start()
+        await wait_until(lambda: controller.remote_pump.counters.drawn >= 30, timeout=30, message="30 frames drawn")
+        assert seat.window.call_panel.call_business.text() == "业务:账户激活"
+        await customer.hangup()
+        await wait_until(lambda: bool(exits), message="exitRequested")
+        assert controller.calls_completed == 1
+        assert seat.window.call_panel.page == "idle"
+        await seat.close()
+
+    try:
+        run_async(qasync_loop, scenario(), timeout=90)
+    finally:
+        run_async(qasync_loop, customer.close())

@@ -1,0 +1,79 @@
+"""Media sources: the fake camera/microphone produce well-formed frames; files and bad devices behave."""
+
+from __future__ import annotations
+
+import fractions
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from seat_client.media.camera import CameraUnavailableError, OpenCVCameraTrack
+from seat_client.media.factory import open_camera, open_microphone
+from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
+
+
+async def test_fake_camera_frames_have_pts_and_size() -> None:
+    camera = FakeCameraPattern()
+    try:
+        frames = [await camera.recv() for _ in range(5)]
+    finally:
+        camera.stop()
+    assert all((f.width, f.height) == (640, 480) for f in frames)
+    assert all(f.time_base == fractions.Fraction(1, 90000) for f in frames)
+    pts = [int(f.pts or 0) for f in frames]
+    assert pts == sorted(pts) and len(set(pts)) == 5
+    image = frames[-1].to_ndarray(format="rgb24")
+    assert image.std() > 20  # a pattern, not a blank frame
+    assert camera.frames_captured >= 1
+
+
+async def test_fake_camera_burns_in_the_test_label() -> None:
+    camera = FakeCameraPattern()
+    try:
+        frame = camera.capture()
+    finally:
+        camera.stop()
+    band = frame[20:60, 10:300]
+    assert (band == 255).all(axis=2).sum() > 500  # white text pixels on the dark band
+
+
+async def test_fake_microphone_is_48k_and_quiet() -> None:
+    mic = FakeMicrophoneTone()
+    try:
+        first, second = await mic.recv(), await mic.recv()
+    finally:
+        mic.stop()
+    assert first.sample_rate == 48000 and first.samples == 960
+    assert first.pts is not None and second.pts is not None
+    assert second.pts - first.pts == 960
+    samples = second.to_ndarray()
+    assert 0 < np.abs(samples).max() < 32767 * 0.1
+
+
+async def test_video_file_source_is_resized(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 30, (320, 240))
+    for i in range(10):
+        writer.write(np.full((240, 320, 3), i * 20, dtype=np.uint8))
+    writer.release()
+    track = open_camera(str(path))
+    assert isinstance(track, OpenCVCameraTrack)
+    try:
+        for _ in range(40):
+            frame = await track.recv()
+            if track.frames_captured:
+                break
+    finally:
+        track.stop()
+    assert (frame.width, frame.height) == (640, 480)
+    assert track.frames_captured >= 1
+
+
+def test_missing_sources() -> None:
+    with pytest.raises(CameraUnavailableError, match="视频文件不存在"):
+        open_camera("/nonexistent/clip.mp4")
+    assert isinstance(open_camera("fake-pattern"), FakeCameraPattern)
+    assert open_microphone("none") is None
+    assert isinstance(open_microphone("fake-tone"), FakeMicrophoneTone)
