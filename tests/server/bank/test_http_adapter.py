@@ -155,7 +155,7 @@ def _free_port() -> int:
 
 async def test_client_side_timeout_against_a_real_socket_server(tmp_path: Path) -> None:
     """A gateway slower than the client's timeout gives BankTimeout (real uvicorn server, real TCP)."""
-    slow_bank = SandboxBank(tmp_path, population=3, latency_s=2.0)
+    slow_bank = SandboxBank(tmp_path, population=3, latency_s=0.8)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_bank_contract_app(slow_bank.adapters()), host="127.0.0.1", port=port, log_level="warning")
@@ -165,7 +165,7 @@ async def test_client_side_timeout_against_a_real_socket_server(tmp_path: Path) 
         async with asyncio.timeout(10):
             while not server.started:
                 await asyncio.sleep(0.01)
-        client = create_http_adapters(f"http://127.0.0.1:{port}", timeout_s=0.2)
+        client = create_http_adapters(f"http://127.0.0.1:{port}", timeout_s=0.1)
         with pytest.raises(BankTimeout):
             await client.blacklist.check_person("110105198506150313")
         await client.aclose()
