@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -36,9 +37,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--auto-ready", action="store_true", default=None, help="go 示闲 after sign-in and after calls")
     p.add_argument("--exit-after-calls", type=int, help="quit after N completed calls (demos, benchmarks)")
+    p.add_argument("--stats-file", type=Path, help="write call and frame counters as JSON after each call and on exit")
+    p.add_argument("--self-test", action="store_true", help="loopback call with the test pattern, then exit 0/1")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--version", action="version", version=__version__)
     return p.parse_args(argv)
+
+
+def write_stats(path: Path, data: dict[str, object]) -> None:
+    """Write ``data`` as JSON atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +96,23 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     logger.info("seat client %s starting (log file %s)", __version__, log_file)
 
+    if args.self_test:
+        from seat_client.selftest import build_widgets, loopback_call
+
+        async def self_test() -> int:
+            try:
+                build_widgets()
+                counts = await loopback_call()
+            except Exception:
+                logger.exception("self-test failed")
+                print("SELF-TEST FAILED", file=sys.stderr)
+                return 1
+            print(f"SELF-TEST OK {counts}")
+            return 0
+
+        with loop:
+            return loop.run_until_complete(self_test())
+
     async def run() -> int:
         done = asyncio.Event()
         seat = build_seat_app(
@@ -94,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             screenshot_interval_ms=int(args.screenshot_interval * 1000),
         )
         seat.controller.exitRequested.connect(done.set)
+        if args.stats_file is not None:
+            seat.controller.callEnded.connect(lambda _msg: write_stats(args.stats_file, seat.controller.snapshot()))
         seat.window.closing.connect(done.set)
         seat.login_dialog.rejected.connect(done.set)
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         if seat.screenshots is not None:
             seat.screenshots.capture("exit")
         await seat.close()
-        counters = seat.controller.remote_pump.counters.as_dict()
-        logger.info("exiting after %d calls; remote video %s", seat.controller.calls_completed, counters)
+        snapshot = seat.controller.snapshot()
+        if args.stats_file is not None:
+            write_stats(args.stats_file, {**snapshot, "exited": True})
+        logger.info("exiting: %s", json.dumps(snapshot, ensure_ascii=False))
         return 0
 
     with loop:

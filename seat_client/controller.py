@@ -333,6 +333,23 @@ class SeatController(QObject):
             return
         self.statsUpdated.emit(stats)
 
+    def snapshot(self) -> dict[str, Any]:
+        """Counters for tests, demos and benchmarks (JSON-serialisable)."""
+        audio = self.audio_output
+        return {
+            "seat_id": self.settings.seat_id,
+            "seat_state": str(self.seat_state),
+            "calls_completed": self.calls_completed,
+            "remote_video": self.remote_pump.counters.as_dict(),
+            "local_video": self.local_pump.counters.as_dict(),
+            "remote_audio": {
+                "output": audio.description if audio else None,
+                "frames_received": audio.frames_received if audio else 0,
+                "frames_played": audio.frames_played if audio else 0,
+                "frames_discarded": audio.frames_discarded if audio else 0,
+            },
+        }
+
     # --- shutdown ----------------------------------------------------------------------------------------------------
 
     async def shutdown(self) -> None:
