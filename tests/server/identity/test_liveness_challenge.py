@@ -1,0 +1,330 @@
+"""Liveness challenge: state machine on observations, and MediaPipe on real-photo frames.
+
+A real blink or head turn cannot be filmed here. The frame tests therefore use real photos and build the actions
+from them, and say so: a head turn is a cylindrical warp of the face (nose moves, the far cheek compresses), a
+blink is the eye regions painted over with skin colour at the landmarks MediaPipe found. The important anti-spoof
+property is tested with real photos as they are: a static photo, however jittered and re-encoded, never passes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.identity.face import FaceEngine
+from server.identity.liveness import (
+    LEFT_EYE_CONTOUR,
+    RIGHT_EYE_CONTOUR,
+    ChallengeAction,
+    FaceMeshLandmarker,
+    FaceObservation,
+    LivenessChallenge,
+    LivenessConfig,
+    LivenessState,
+    observation_from_landmarks,
+)
+
+DATA = Path(__file__).parent / "data"
+BLINK, LEFT, RIGHT = ChallengeAction.BLINK, ChallengeAction.TURN_LEFT, ChallengeAction.TURN_RIGHT
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# State machine on observations
+
+
+def _obs(ear: float = 0.3, yaw: float = 0.5, faces: int = 1) -> FaceObservation:
+    return FaceObservation(face_count=faces, ear=ear, yaw_index=yaw)
+
+
+def _feed(ch: LivenessChallenge, seq: list[FaceObservation], t0: float = 0.0, dt: float = 0.1) -> float:
+    t = t0
+    for o in seq:
+        ch.feed_observation(o, t)
+        t += dt
+    return t
+
+
+def _blink_seq() -> list[FaceObservation]:
+    return [_obs(0.3)] * 4 + [_obs(0.1)] * 2 + [_obs(0.3)] * 2
+
+
+def _turn_seq(direction: int) -> list[FaceObservation]:
+    ramp = [0.5 + direction * d for d in (0.03, 0.08, 0.13, 0.18)]
+    return [_obs(yaw=0.5)] * 3 + [_obs(yaw=y) for y in ramp] + [_obs(yaw=0.5)] * 3
+
+
+def test_default_order_is_a_seeded_permutation() -> None:
+    orders = {tuple(LivenessChallenge(seed=s).actions) for s in range(30)}
+    assert all(sorted(o) == sorted(ChallengeAction) for o in orders)
+    assert len(orders) > 1
+    assert LivenessChallenge(seed=5).actions == LivenessChallenge(seed=5).actions
+    assert LivenessChallenge(rng=random.Random(5)).actions == LivenessChallenge(seed=5).actions
+
+
+def test_blink_then_turns_pass_with_evidence() -> None:
+    ch = LivenessChallenge([BLINK, LEFT, RIGHT])
+    _feed(ch, _blink_seq() + _turn_seq(+1) + _turn_seq(-1))
+    assert ch.state is LivenessState.PASSED
+    res = ch.result
+    assert res is not None and res.passed and not res.problems
+    assert [s.action for s in res.steps] == [BLINK, LEFT, RIGHT]
+    blink = res.steps[0]
+    assert len(blink.frame_indices) == 3 and blink.frame_indices == sorted(blink.frame_indices)
+    assert blink.frame_indices[1] in (4, 5)  # a closed-eye frame
+    assert blink.baseline == pytest.approx(0.3)
+    assert res.steps[1].peak is not None and res.steps[1].peak > 0.5 + 0.12
+    assert all(s.completed_at is not None for s in res.steps)
+    # It finishes on the frame that completed the last step; later frames are not judged.
+    assert res.frames_seen == res.steps[-1].frame_indices[-1] + 1 < len(_blink_seq()) + 2 * len(_turn_seq(1))
+
+
+def test_static_face_times_out() -> None:
+    ch = LivenessChallenge([BLINK, LEFT, RIGHT], config=LivenessConfig(step_timeout_s=5.0))
+    progress = None
+    t = 0.0
+    while ch.state is LivenessState.RUNNING and t < 60:
+        progress = ch.feed_observation(_obs(), t)
+        t += 0.1
+    assert ch.state is LivenessState.FAILED
+    assert progress is not None and progress.state is LivenessState.FAILED
+    assert ch.result is not None and not ch.result.passed
+    assert ch.result.problems == ["动作超时,未完成眨眨眼"]
+    assert 5.0 < t < 5.3
+
+
+def test_turn_in_wrong_direction_does_not_count() -> None:
+    ch = LivenessChallenge([LEFT], config=LivenessConfig(step_timeout_s=3.0))
+    _feed(ch, _turn_seq(-1) * 5)
+    assert ch.state is LivenessState.FAILED
+    assert ch.result is not None and "未完成缓慢向左转头" in ch.result.problems[0]
+
+
+def test_returning_to_centre_is_not_a_turn() -> None:
+    # After turning left, merely coming back to the resting pose must not satisfy "turn right".
+    ch = LivenessChallenge([LEFT, RIGHT], config=LivenessConfig(step_timeout_s=3.0))
+    seq = [_obs(yaw=0.5)] * 3 + [_obs(yaw=0.7)] * 2 + [_obs(yaw=0.5)] * 40
+    _feed(ch, seq)
+    assert ch.state is LivenessState.FAILED
+    assert ch.result is not None and [s.completed_at is not None for s in ch.result.steps] == [True, False]
+
+
+def test_long_eye_closure_is_not_a_blink() -> None:
+    ch = LivenessChallenge([BLINK], config=LivenessConfig(step_timeout_s=3.0))
+    _feed(ch, [_obs(0.3)] * 4 + [_obs(0.05)] * 25 + [_obs(0.3)] * 10)
+    assert ch.state is LivenessState.FAILED
+
+
+def test_second_face_restarts_the_step_and_lost_face_fails() -> None:
+    ch = LivenessChallenge([BLINK])
+    seq = [_obs(0.3)] * 4 + [_obs(0.1)] + [_obs(faces=2)] + [_obs(0.3)] * 3
+    _feed(ch, seq)
+    assert ch.state is LivenessState.RUNNING  # the closed eye before the second face does not count
+    ch2 = LivenessChallenge([BLINK], config=LivenessConfig(face_lost_timeout_s=1.0))
+    _feed(ch2, [_obs(0.3)] * 3 + [_obs(faces=0)] * 20)
+    assert ch2.state is LivenessState.FAILED
+    assert ch2.result is not None and ch2.result.problems == ["未检测到人脸"]
+    ch3 = LivenessChallenge([BLINK], config=LivenessConfig(face_lost_timeout_s=1.0))
+    _feed(ch3, [_obs(0.3)] * 3 + [_obs(faces=2)] * 20)
+    assert ch3.result is not None and ch3.result.problems == ["检测到多张人脸"]
+
+
+def test_timestamps_must_not_go_backwards_and_finished_challenge_is_inert() -> None:
+    ch = LivenessChallenge([BLINK])
+    ch.feed_observation(_obs(), 1.0)
+    with pytest.raises(ValueError):
+        ch.feed_observation(_obs(), 0.5)
+    _feed(ch, _blink_seq(), t0=2.0)
+    assert ch.state is LivenessState.PASSED
+    p = ch.feed_observation(_obs(0.05), 10.0)
+    assert p.state is LivenessState.PASSED and p.action is None and p.prompt == "活体检测通过"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ear=st.floats(0.15, 0.4),
+    yaw=st.floats(0.3, 0.7),
+    noise=st.floats(0.0, 0.04),
+    seed=st.integers(0, 10_000),
+)
+def test_property_jittered_static_face_never_passes(ear: float, yaw: float, noise: float, seed: int) -> None:
+    """Small frame-to-frame noise around a fixed pose (a held photo) never completes any step."""
+    rng = np.random.default_rng(seed)
+    ch = LivenessChallenge(seed=seed, config=LivenessConfig(step_timeout_s=4.0))
+    t = 0.0
+    while ch.state is LivenessState.RUNNING:
+        o = _obs(ear * (1 + rng.uniform(-noise, noise)), yaw + rng.uniform(-noise, noise))
+        ch.feed_observation(o, t)
+        t += 0.1
+    assert ch.state is LivenessState.FAILED
+    assert ch.result is not None and all(s.completed_at is None for s in ch.result.steps)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Real-photo frames through MediaPipe
+
+
+def photo(name: str) -> np.ndarray:
+    img = cv2.imread(str(DATA / f"{name}.jpg"))
+    assert img is not None, name
+    return np.asarray(img)
+
+
+@pytest.fixture(scope="module")
+def face_engine() -> FaceEngine:
+    return FaceEngine()
+
+
+@pytest.fixture(scope="module")
+def static_mesh() -> Iterator[FaceMeshLandmarker]:
+    lm = FaceMeshLandmarker(static_image_mode=True)
+    yield lm
+    lm.close()
+
+
+def selfie_frame(photo: np.ndarray, engine: FaceEngine) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """A 640 x 480 'webcam' frame with the photo's face large and centred, plus (cx, cy, head radius)."""
+    f = engine.detect(photo)[0]
+    cx, cy, side = f.x + f.w / 2, f.y + f.h * 0.5, f.w * 2.2
+    s = 400 / side
+    m = np.array([[s, 0, 200 - cx * s], [0, s, 200 - cy * s]], dtype=np.float32)
+    face = cv2.warpAffine(photo, m, (400, 400), borderMode=cv2.BORDER_REPLICATE)
+    frame = np.full((480, 640, 3), (70, 80, 90), np.uint8)
+    frame[40:440, 120:520] = face
+    return frame, (320.0, 240.0, f.w * s / 2 * 1.15)
+
+
+def turn_head(frame: np.ndarray, geom: tuple[float, float, float], theta: float) -> np.ndarray:
+    """Simulate a yaw of ``theta`` radians: the head as a vertical cylinder, remapped column by column.
+
+    Positive theta moves the nose towards image right, i.e. the person turns to their own left (unmirrored camera).
+    """
+    cx, _, r = geom
+    h, w = frame.shape[:2]
+    xs = np.arange(w, dtype=np.float32)
+    u = np.clip((xs - cx) / r, -1.0, 1.0)
+    src = cx + r * np.sin(np.clip(np.arcsin(u) - theta, -np.pi / 2, np.pi / 2))
+    src = np.where(np.abs((xs - cx) / r) < 1.0, src, xs).astype(np.float32)
+    mapx = np.tile(src, (h, 1))
+    mapy = np.tile(np.arange(h, dtype=np.float32)[:, None], (1, w))
+    return cv2.remap(frame, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def close_eyes(frame: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Paint both eyes shut: fill each eye contour with the skin colour just below it and draw a lash line."""
+    out = frame.copy()
+    for contour in (RIGHT_EYE_CONTOUR, LEFT_EYE_CONTOUR):
+        poly = points[list(contour)].astype(np.int32)
+        x, y, w, h = cv2.boundingRect(poly)
+        below = frame[y + h + int(h * 0.8) : y + h + int(h * 0.8) + max(3, h), x : x + w].reshape(-1, 3)
+        skin = np.median(below, axis=0).tolist()
+        hull = cv2.convexHull(poly)
+        cv2.fillPoly(out, [hull], skin)
+        cv2.polylines(out, [hull], True, skin, 3)
+        lower = points[[*contour[8:], contour[0]]].astype(np.int32)
+        cv2.polylines(out, [lower], False, (np.array(skin) * 0.45).tolist(), 2)
+    return out
+
+
+def jitter(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A handheld photo in front of a camera: small shift, rotation, noise and JPEG."""
+    h, w = frame.shape[:2]
+    m = np.asarray(cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-1.5, 1.5), rng.uniform(0.98, 1.02)), np.float64)
+    m[:, 2] += rng.uniform(-4, 4, 2)
+    warped = np.asarray(cv2.warpAffine(frame, m, (w, h), borderMode=cv2.BORDER_REPLICATE), dtype=np.int16)
+    noisy = np.clip(warped + rng.normal(0, 3, warped.shape).astype(np.int16), 0, 255).astype(np.uint8)
+    _, buf = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR))
+
+
+@pytest.mark.parametrize("name", ["obama", "biden", "astronaut"])
+def test_static_real_photo_never_passes(name: str, face_engine: FaceEngine) -> None:
+    """The anti-spoof property: a photo held to the camera (jittered) fails every step."""
+    frame, _ = selfie_frame(photo(name), face_engine)
+    rng = np.random.default_rng(1)
+    ch = LivenessChallenge(seed=3, config=LivenessConfig(step_timeout_s=4.0))
+    t, seen_face = 0.0, 0
+    while ch.state is LivenessState.RUNNING:
+        p = ch.feed(jitter(frame, rng), t)
+        seen_face += p.face_ok
+        t += 0.2
+    assert seen_face >= 15  # MediaPipe saw the face: it failed for the right reason
+    assert ch.result is not None and not ch.result.passed
+    assert ch.result.problems[0].startswith("动作超时")
+    assert all(s.completed_at is None for s in ch.result.steps)
+
+
+@pytest.mark.parametrize("name", ["obama", "biden", "obama3"])
+def test_detector_sees_synthetic_turns_and_blinks(
+    name: str, face_engine: FaceEngine, static_mesh: FaceMeshLandmarker
+) -> None:
+    frame, geom = selfie_frame(photo(name), face_engine)
+    pts = static_mesh.landmarks(frame)
+    assert len(pts) == 1
+    base = observation_from_landmarks(pts[0])
+    left = static_mesh.observe(turn_head(frame, geom, 0.5))
+    right = static_mesh.observe(turn_head(frame, geom, -0.5))
+    assert left.face_count == 1 and right.face_count == 1
+    assert left.yaw_index - base.yaw_index > 0.12
+    assert base.yaw_index - right.yaw_index > 0.12
+    mirrored = FaceMeshLandmarker(static_image_mode=True, mirrored=True)
+    try:
+        assert mirrored.observe(turn_head(frame, geom, 0.5)).yaw_index < 0.5
+    finally:
+        mirrored.close()
+    closed = static_mesh.observe(close_eyes(frame, pts[0]))
+    assert closed.face_count == 1
+    assert closed.ear < 0.6 * base.ear
+
+
+def _action_frames(action: ChallengeAction, frame: np.ndarray, geom, pts: np.ndarray) -> list[np.ndarray]:
+    if action is BLINK:
+        shut = close_eyes(frame, pts)
+        return [frame] * 4 + [shut] * 2 + [frame] * 3
+    sign = 1 if action is LEFT else -1
+    ramp = [0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.3, 0.1, 0.0]
+    return [turn_head(frame, geom, sign * th) for th in ramp]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_synthetic_action_video_passes(seed: int, face_engine: FaceEngine, static_mesh: FaceMeshLandmarker) -> None:
+    frame, geom = selfie_frame(photo("obama"), face_engine)
+    pts = static_mesh.landmarks(frame)[0]
+    ch = LivenessChallenge(seed=seed)
+    t = 0.0
+    frames = [frame] * 3
+    for action in ch.actions:
+        frames += _action_frames(action, frame, geom, pts)
+    for f in frames:
+        ch.feed(f, t)
+        t += 0.1
+    assert ch.state is LivenessState.PASSED, ch.result
+    assert ch.result is not None
+    assert [s.action for s in ch.result.steps] == ch.actions
+    stamps = [ts for s in ch.result.steps for ts in s.timestamps]
+    assert stamps == sorted(stamps)
+
+
+def test_actions_in_the_wrong_order_fail(face_engine: FaceEngine, static_mesh: FaceMeshLandmarker) -> None:
+    """A pre-recorded clip with a fixed order (here: right, left, blink) fails a challenge asking left first."""
+    frame, geom = selfie_frame(photo("obama"), face_engine)
+    pts = static_mesh.landmarks(frame)[0]
+    ch = LivenessChallenge([LEFT, BLINK, RIGHT], config=LivenessConfig(step_timeout_s=3.0))
+    frames = [frame] * 3
+    for action in (RIGHT, BLINK):
+        frames += _action_frames(action, frame, geom, pts)
+    frames += [frame] * 30
+    t = 0.0
+    for f in frames:
+        if ch.state is not LivenessState.RUNNING:
+            break
+        ch.feed(f, t)
+        t += 0.1
+    assert ch.state is LivenessState.FAILED
+    assert ch.result is not None and ch.result.steps[0].completed_at is None
