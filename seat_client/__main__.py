@@ -81,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         password = os.environ[PASSWORD_ENV]
 
     import qasync
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from seat_client.app import build_seat_app
+    from seat_client.resources import resource_path
     from seat_client.views.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app)
+    app.setWindowIcon(QIcon(str(resource_path("icons", "videoteller.svg"))))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     logger.info("seat client %s starting (log file %s)", __version__, log_file)

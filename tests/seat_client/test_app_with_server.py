@@ -114,3 +114,36 @@ def test_auto_answer_and_exit_after_calls(qtbot: QtBot, qasync_loop, settings: S
         run_async(qasync_loop, scenario(), timeout=90)
     finally:
         run_async(qasync_loop, customer.close())
+
+
+def test_decline_and_withdrawn_call_return_to_idle(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]
+    seat = build_seat_app(settings)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    window, controller = seat.window, seat.controller
+    customer = SimulatedCustomer(settings.server_url, "loss_report_release", "钱七")
+
+    async def scenario() -> None:
+        assert await seat.start("demo123")
+        await wait_until(lambda: controller.seat_state != "offline", message="welcome")
+        window.state_panel.ready_button.click()
+        await wait_until(lambda: controller.seat_state == "ready", message="ready")
+        await customer.start()
+        await wait_until(lambda: window.call_panel.page == "ringing", message="ringing")
+        window.call_panel.decline_button.click()
+        await wait_until(lambda: window.call_panel.page == "idle", message="idle after decline")
+        assert controller.session is None and controller.calls_completed == 0
+
+        # the declined customer keeps their place; offered again once the seat is ready, then gives up waiting
+        if controller.seat_state != "ready" and window.state_panel.ready_button.isEnabled():
+            window.state_panel.ready_button.click()
+        await wait_until(lambda: window.call_panel.page == "ringing", message="offered again")
+        await customer.close()  # the customer leaves: the offer is withdrawn
+        await wait_until(lambda: window.call_panel.page == "idle", message="idle after withdrawal")
+        assert controller.offered is None and controller.session is None
+        await seat.close()
+
+    try:
+        run_async(qasync_loop, scenario(), timeout=90)
+    finally:
+        run_async(qasync_loop, customer.close())
