@@ -37,7 +37,7 @@ def q(qid: str = "a", **kw):
 
 def serve_all(e: RoutingEngine, seat: str, start: float, step: float = 1.0) -> list[str]:
     """Let one seat answer and finish calls until nothing is offered; the order of sessions served."""
-    served = []
+    served: list[str] = []
     t = start
     decisions = e.seat_set_ready(seat, t)
     while True:
@@ -326,7 +326,8 @@ def test_positions_and_estimates_follow_measured_handle_times():
     assert positions[2].estimated_wait_s == pytest.approx(3 * 100 / 1)  # one working seat, AHT 100 s
     d = e.customer_leave(sid(20), 110)
     assert PositionsChanged("a") in d
-    assert e.position(sid(22)).position == 2
+    update = e.position(sid(22))
+    assert update is not None and update.position == 2
 
 
 def test_expanded_position_updates_on_every_change():
@@ -419,7 +420,8 @@ def test_transfer_to_named_seat_and_back_to_queue_front_on_no_answer():
         (sid(1), "s2", OfferKind.TRANSFER),
     ]
     e.advance(14)  # s2 did not answer
-    assert e.customer(sid(1)).state is CustomerState.WAITING and e.customer(sid(1)).tier == 0
+    customer = e.customer(sid(1))
+    assert customer is not None and customer.state is CustomerState.WAITING and customer.tier == 0
 
 
 def test_consult_invites_the_best_ready_expert_and_ends_with_the_call():
@@ -456,7 +458,8 @@ def test_consult_no_answer_and_explicit_end():
     e.seat_answer("exp", sid(1), 10)
     d = e.end_consult(sid(1), 20)
     assert of_type(d, ConsultEnded) and e.seat("exp").state is SeatState.READY
-    assert e.customer(sid(1)).state is CustomerState.CONNECTED
+    customer = e.customer(sid(1))
+    assert customer is not None and customer.state is CustomerState.CONNECTED
 
 
 def test_seat_state_decisions_are_reported():

@@ -1,0 +1,279 @@
+"""Property-based tests: random event sequences never break the routing invariants."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from server.routing import (
+    CustomerState,
+    OfferCall,
+    OfferKind,
+    Rejected,
+    RoutingEngine,
+    RoutingError,
+    SessionEnded,
+    Skill,
+    parse_config,
+)
+from tests.server.routing.helpers import CORP, PR
+from wire import SeatState
+
+INFO = "customer_info_maintenance"
+BUSINESS = (PR, CORP, INFO)
+SEATS = ("s0", "s1", "s2", "s3", "s4")
+SKILL_SETS = (("a",), ("b",), ("c",), ("a", "b"), ("a", "b", "c"), ("b", "c"))
+
+
+def config(drop_policy: str) -> Any:
+    return parse_config(
+        {
+            "reconnect_grace_s": 20,
+            "no_seat_grace_s": 15,
+            "seat_drop_in_call": drop_policy,
+            "defaults": {"w_age": 1.0, "ring_timeout_s": 10, "wrap_up_s": 5},
+            "queue": [
+                {"id": "a", "business_types": [PR], "w_star": 8, "max_waiting": 4, "overflow_to": ["b", "c"]},
+                {
+                    "id": "b",
+                    "business_types": [CORP],
+                    "w_star": 3,
+                    "base_priority": 20,
+                    "max_wait_s": 40,
+                    "overflow_to": ["c"],
+                    "seat_choice": "fewest_calls",
+                },
+                {
+                    "id": "c",
+                    "business_types": [INFO],
+                    "w_star": 5,
+                    "seat_choice": "proficiency",
+                    "on_exhausted": "reject",
+                },
+            ],
+        }
+    )
+
+
+_arrive = st.tuples(st.just("arrive"), st.sampled_from(BUSINESS), st.integers(0, 7))
+_answer = st.tuples(st.just("answer"), st.integers(0, 50))
+_hangup = st.tuples(st.just("hangup"), st.integers(0, 50))
+_ready = st.tuples(st.just("ready"), st.sampled_from(SEATS))
+_wait = st.tuples(st.just("wait"), st.floats(0, 4.9))
+op = st.one_of(
+    _arrive,
+    _arrive,
+    _arrive,
+    _arrive,
+    _arrive,
+    _answer,
+    _answer,
+    _answer,
+    _hangup,
+    _hangup,
+    _ready,
+    _ready,
+    _wait,
+    _wait,
+    st.tuples(st.just("leave"), st.integers(0, 50)),
+    st.tuples(st.just("cust_drop"), st.integers(0, 50)),
+    st.tuples(st.just("cust_back"), st.integers(0, 50)),
+    st.tuples(st.just("login"), st.sampled_from(SEATS), st.sampled_from(SKILL_SETS), st.booleans()),
+    st.tuples(st.just("not_ready"), st.sampled_from(SEATS), st.sampled_from(["break", "meeting", "training"])),
+    st.tuples(st.just("logout"), st.sampled_from(SEATS)),
+    st.tuples(st.just("seat_drop"), st.sampled_from(SEATS)),
+    st.tuples(st.just("decline"), st.integers(0, 50)),
+    st.tuples(st.just("transfer"), st.integers(0, 50), st.sampled_from(["a", "b", "c"])),
+)
+initial_skills = st.lists(
+    st.tuples(st.sampled_from(SKILL_SETS), st.booleans()), min_size=len(SEATS), max_size=len(SEATS)
+)
+
+
+class Checker:
+    """Drives the engine and checks the invariants after every event."""
+
+    def __init__(self, drop_policy: str, skills: list[tuple[tuple[str, ...], bool]]) -> None:
+        self.engine = RoutingEngine(config(drop_policy))
+        self.cfg = self.engine.config
+        self.now = 0.0
+        self.arrivals: dict[str, float] = {}
+        self.live: set[str] = set()
+        self.ever_assigned: dict[str, list[str]] = {}
+        self.n = 0
+        self.bound = self.cfg.starvation_bound_s()
+        for seat, (skill_set, ready) in zip(SEATS, skills, strict=True):
+            self.engine.seat_login(seat, [Skill(q) for q in skill_set], 0.0, ready=ready)
+
+    def pick(self, index: int, states: tuple[CustomerState, ...]) -> str | None:
+        candidates = sorted(c.session_id for c in self.engine.customers() if c.state in states)
+        return candidates[index % len(candidates)] if candidates else None
+
+    def run(self, step: tuple[Any, ...]) -> None:
+        e = self.engine
+        kind = step[0]
+        self.now += 0.5
+        before_waiting = {c.session_id for c in e.customers() if c.state is CustomerState.WAITING}
+        decisions: list[Any] = []
+        try:
+            if kind == "arrive":
+                self.n += 1
+                session = f"session{self.n:05d}"
+                decisions = e.customer_arrive(session, step[1], self.now, star=step[2])
+                self.arrivals[session] = self.now
+                self.live.add(session)
+            elif kind in ("leave", "cust_drop", "cust_back", "hangup", "transfer"):
+                states = {
+                    "leave": (CustomerState.WAITING, CustomerState.OFFERED, CustomerState.DISCONNECTED),
+                    "cust_drop": (CustomerState.WAITING, CustomerState.OFFERED, CustomerState.CONNECTED),
+                    "cust_back": (CustomerState.DISCONNECTED,),
+                    "hangup": (CustomerState.CONNECTED,),
+                    "transfer": (CustomerState.CONNECTED,),
+                }[kind]
+                session = self.pick(step[1], states)
+                if session is None:
+                    return
+                if kind == "leave":
+                    decisions = e.customer_leave(session, self.now)
+                    self.live.discard(session)
+                elif kind == "cust_drop":
+                    decisions = e.customer_disconnected(session, self.now)
+                elif kind == "cust_back":
+                    decisions = e.customer_reconnected(session, self.now)
+                elif kind == "hangup":
+                    decisions = e.end_call(session, self.now)
+                    self.live.discard(session)
+                else:
+                    decisions = e.transfer_to_queue(session, step[2], self.now)
+            elif kind == "login":
+                decisions = e.seat_login(
+                    step[1], [Skill(q, proficiency=len(q) + i) for i, q in enumerate(step[2])], self.now, ready=step[3]
+                )
+            elif kind == "ready":
+                decisions = e.seat_set_ready(step[1], self.now)
+            elif kind == "not_ready":
+                decisions = e.seat_set_not_ready(step[1], step[2], self.now)
+            elif kind == "logout":
+                decisions = e.seat_logout(step[1], self.now)
+            elif kind == "seat_drop":
+                decisions = e.seat_disconnected(step[1], self.now)
+            elif kind in ("answer", "decline"):
+                ringing = sorted(s.seat_id for s in e.seats() if s.state is SeatState.RESERVED)
+                if not ringing:
+                    return
+                seat = e.seat(ringing[step[1] % len(ringing)])
+                assert seat.session_id is not None
+                if kind == "answer":
+                    decisions = e.seat_answer(seat.seat_id, seat.session_id, self.now)
+                else:
+                    decisions = e.seat_decline(seat.seat_id, seat.session_id, self.now)
+            elif kind == "wait":
+                self.now += step[1]
+                decisions = e.advance(self.now)
+        except RoutingError:
+            return  # refused events (wrong state, unknown seat, no seat for a transfer) change nothing
+        for d in decisions:
+            if isinstance(d, Rejected | SessionEnded):
+                self.live.discard(d.session_id)
+        self.check(decisions, before_waiting)
+
+    def rank(self, session: str) -> tuple[int, float]:
+        c = self.engine.customer(session)
+        assert c is not None
+        return (c.tier, -c.key)
+
+    def check(self, decisions: list[Any], before_waiting: set[str]) -> None:
+        e = self.engine
+        customers = {c.session_id: c for c in e.customers()}
+        # no customer lost (nor invented)
+        assert set(customers) == self.live
+        # no customer assigned twice, no seat holding two customers
+        holders: dict[str, str] = {}
+        for seat in e.seats():
+            if seat.state in (SeatState.RESERVED, SeatState.IN_CALL) and seat.offer_kind is not OfferKind.CONSULT:
+                assert seat.session_id not in holders, f"{seat.session_id} held by two seats"
+                holders[seat.session_id or ""] = seat.seat_id
+                c = customers[seat.session_id or ""]
+                assert c.seat_id == seat.seat_id
+                expect = CustomerState.OFFERED if seat.state is SeatState.RESERVED else CustomerState.CONNECTED
+                assert c.state is expect
+                # nothing stays reserved past its ring timeout
+                if seat.state is SeatState.RESERVED:
+                    assert seat.since + self.cfg.queues[c.queue_id].ring_timeout_s > self.now
+            else:
+                assert seat.session_id is None or seat.offer_kind is OfferKind.CONSULT
+        for c in customers.values():
+            if c.state in (CustomerState.OFFERED, CustomerState.CONNECTED):
+                assert holders.get(c.session_id) == c.seat_id
+        # every waiting customer is in exactly one queue, counts agree
+        orders = {qid: e.queue_order(qid) for qid in self.cfg.queues}
+        flat = [s for order in orders.values() for s in order]
+        waiting = {s for s, c in customers.items() if c.state is CustomerState.WAITING}
+        assert sorted(flat) == sorted(waiting)
+        for qid, order in orders.items():
+            assert e.waiting_count(qid) == len(order)
+            # arrival order kept among equals (overflow keeps the original arrival time)
+            for x, y in itertools.pairwise(order):
+                cx, cy = customers[x], customers[y]
+                if (cx.tier, cx.star) == (cy.tier, cy.star):
+                    assert cx.arrival <= cy.arrival
+            # work-conserving: no ready seat skips a waiting customer it could take
+            if order:
+                for seat in e.seats():
+                    if seat.state is SeatState.READY:
+                        assert qid not in seat.skills, f"seat {seat.seat_id} ready while {qid} has {order}"
+        # a higher-scored eligible customer is never passed over; the starvation bound holds
+        for d in decisions:
+            if not isinstance(d, OfferCall) or d.kind is not OfferKind.CUSTOMER or d.session_id not in customers:
+                continue
+            assert d.arrival == self.arrivals[d.session_id]
+            self.ever_assigned.setdefault(d.session_id, []).append(d.seat_id)
+            offered = self.rank(d.session_id)
+            seat = e.seat(d.seat_id)
+            for other in waiting & before_waiting:
+                if customers[other].queue_id in seat.skills:
+                    assert self.rank(other) >= offered, f"{other} passed over by {d.session_id}"
+                    if customers[d.session_id].tier == 1:
+                        assert self.arrivals[d.session_id] - self.arrivals[other] <= self.bound
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["requeue", "fail"]), initial_skills, st.lists(op, min_size=20, max_size=150))
+def test_random_event_sequences_keep_the_invariants(drop_policy, skills, steps):
+    checker = Checker(drop_policy, skills)
+    for step in steps:
+        checker.run(step)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.floats(0, 30)), min_size=2, max_size=40))
+def test_starvation_bound_within_one_queue(arrivals):
+    """However stars are drawn, a customer is never served after one who arrived more than 7*w_star/w_age later."""
+    e = RoutingEngine(parse_config({"queue": [{"id": "a", "business_types": [PR], "w_star": 8, "wrap_up_s": 0}]}))
+    bound = e.config.queues["a"].star_bound_s
+    e.seat_login("s", [Skill("a")], 0)
+    t = 0.0
+    arrived: dict[str, float] = {}
+    for i, (star, gap) in enumerate(arrivals):
+        t += gap
+        session = f"session{i:05d}"
+        e.customer_arrive(session, PR, t, star=star)
+        arrived[session] = t
+    served: list[str] = []
+    decisions = e.seat_set_ready("s", t)
+    while True:
+        offered = [d for d in decisions if isinstance(d, OfferCall)]
+        if not offered:
+            break
+        session = offered[0].session_id
+        served.append(session)
+        e.seat_answer("s", session, t)
+        t += 1
+        decisions = e.end_call(session, t)
+    assert sorted(served) == sorted(arrived)
+    for i, x in enumerate(served):
+        for y in served[i + 1 :]:
+            assert arrived[x] - arrived[y] <= bound  # x served before y: x arrived at most `bound` after y
