@@ -221,7 +221,9 @@ class FaceEngine:
         """
         h, w = bgr.shape[:2]
         scale = min(1.0, self.max_detect_side / max(h, w))
-        img = bgr if scale >= 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
+        img = (
+            bgr if scale >= 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        )
         with self._lock:
             self._detector.setInputSize((img.shape[1], img.shape[0]))
             _, faces = self._detector.detect(img)
