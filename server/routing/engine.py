@@ -19,7 +19,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from server.routing.config import MAX_STAR, QueueConfig, RoutingConfig
 from server.routing.model import (
@@ -151,6 +151,7 @@ class RoutingEngine:
         self._now = float("-inf")
         self._next_sweep = float("-inf")
         self.audit: deque[Audit] = deque(maxlen=10_000)
+        self._carry: list[Decision] = []
 
     # ---------------------------------------------------------------------------------------------------------------
     # time
@@ -158,6 +159,8 @@ class RoutingEngine:
 
     def next_deadline(self) -> float | None:
         """Engine time at which :meth:`advance` has work to do (arm one timer for it), or None."""
+        if self._carry:
+            return self._now
         deadlines = self._deadlines
         while deadlines and not self._due_valid(deadlines[0]):
             heapq.heappop(deadlines)
@@ -188,7 +191,15 @@ class RoutingEngine:
         self._sweep(self._now, out)
         return self._finish(out)
 
+    def _refuse(self, out: list[Decision], code: str, message: str) -> NoReturn:
+        """Refuse an event after the clock advanced: what the clock decided is delivered with the next call."""
+        self._carry.extend(self._finish(out))
+        raise RoutingError(code, message)
+
     def _clock(self, now: float, out: list[Decision]) -> None:
+        if self._carry:
+            out.extend(self._carry)
+            self._carry.clear()
         if now < self._now:
             logger.debug("routing clock went back from %.3f to %.3f; using %.3f", self._now, now, self._now)
             now = self._now
@@ -280,7 +291,7 @@ class RoutingEngine:
         self._clock(now, out)
         seat = self._seats.get(seat_id)
         if seat is not None and seat.state is not SeatState.OFFLINE:
-            raise RoutingError("already_logged_in", "该坐席已签入")
+            self._refuse(out, "already_logged_in", "该坐席已签入")
         if seat is None:
             seat = Seat(seat_id=seat_id, name=name or seat_id, skills={})
             self._seats[seat_id] = seat
@@ -305,7 +316,7 @@ class RoutingEngine:
         out: list[Decision] = []
         self._clock(now, out)
         if seat.state is SeatState.OFFLINE:
-            raise RoutingError("not_logged_in", "坐席未签入，请先签入")
+            self._refuse(out, "not_logged_in", "坐席未签入，请先签入")
         if seat.state in (SeatState.NOT_READY, SeatState.WRAP_UP):
             self._dispatch_seat(seat, self._now, out)
         elif seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
@@ -322,7 +333,7 @@ class RoutingEngine:
         out: list[Decision] = []
         self._clock(now, out)
         if seat.state is SeatState.OFFLINE:
-            raise RoutingError("not_logged_in", "坐席未签入，请先签入")
+            self._refuse(out, "not_logged_in", "坐席未签入，请先签入")
         if seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
             seat.pending_not_ready = reason
         else:
@@ -355,7 +366,7 @@ class RoutingEngine:
         self._clock(now, out)
         at = self._now
         if seat.state is not SeatState.RESERVED or seat.session_id != session_id:
-            raise RoutingError("not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
+            self._refuse(out, "not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
         customer = self._customers[session_id]
         kind = seat.offer_kind or OfferKind.CUSTOMER
         self._set_seat(seat, SeatState.IN_CALL, None, at, out, session_id)
@@ -382,7 +393,7 @@ class RoutingEngine:
         out: list[Decision] = []
         self._clock(now, out)
         if seat.state is not SeatState.RESERVED or seat.session_id != session_id:
-            raise RoutingError("not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
+            self._refuse(out, "not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
         self._release_reserved(seat, self._now, out, "declined", SeatState.NOT_READY, "declined", withdraw=False)
         return self._finish(out)
 
@@ -558,20 +569,21 @@ class RoutingEngine:
             raise RoutingError("consult_busy", "已有专家在协助或振铃中")
         if (seat_id is None) == (queue_id is None):
             raise RoutingError("bad_request", "请指定专家坐席或技能组之一")
+        named = self._seat(seat_id) if seat_id is not None else None
         out: list[Decision] = []
         self._clock(now, out)
         expert: Seat | None
-        if seat_id is not None:
-            expert = self._seat(seat_id)
+        if named is not None:
+            expert = named
             if expert.state is not SeatState.READY:
-                raise RoutingError("seat_unavailable", f"坐席 {expert.name} 当前不可接听")
+                self._refuse(out, "seat_unavailable", f"坐席 {expert.name} 当前不可接听")
         else:
             q = self._queues.get(queue_id or "")
             if q is None:
-                raise RoutingError("unknown_queue", f"队列 {queue_id!r} 不存在")
+                self._refuse(out, "unknown_queue", f"队列 {queue_id!r} 不存在")
             expert = self._best_seat(q, _CONSULT_ROLES)
             if expert is None:
-                raise RoutingError("no_expert", "暂无可邀请的专家坐席，请稍后再试")
+                self._refuse(out, "no_expert", "暂无可邀请的专家坐席，请稍后再试")
         customer.consult_seat_id = expert.seat_id
         self._reserve(expert, customer, OfferKind.CONSULT, self._now, out)
         return self._finish(out)

@@ -466,3 +466,16 @@ def test_seat_state_decisions_are_reported():
     e = engine()
     d = e.seat_login("s1", [Skill("a")], 0)
     assert d == [SeatStateChanged("s1", SeatState.NOT_READY, "login", 0)]
+
+
+def test_decisions_due_before_a_refused_event_are_delivered_with_the_next_call():
+    e = engine(reconnect_grace_s=10)
+    e.seat_login("s1", [Skill("a")], 0)
+    e.customer_arrive(sid(1), PR, 0)
+    e.customer_disconnected(sid(1), 1)
+    with pytest.raises(RoutingError, match="already_logged_in"):
+        e.seat_login("s1", [Skill("a")], 20)  # the grace period ended at 11 before the refusal
+    assert e.customer(sid(1)) is None
+    assert e.next_deadline() == 20
+    d = e.advance(20)
+    assert [(x.session_id, x.reason) for x in of_type(d, SessionEnded)] == [(sid(1), EndReason.CUSTOMER_DISCONNECTED)]

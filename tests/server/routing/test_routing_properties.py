@@ -133,9 +133,10 @@ class Checker:
                     "hangup": (CustomerState.CONNECTED,),
                     "transfer": (CustomerState.CONNECTED,),
                 }[kind]
-                session = self.pick(step[1], states)
-                if session is None:
+                picked = self.pick(step[1], states)
+                if picked is None:
                     return
+                session = picked
                 if kind == "leave":
                     decisions = e.customer_leave(session, self.now)
                     self.live.discard(session)
