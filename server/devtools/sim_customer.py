@@ -147,7 +147,9 @@ class SimulatedCustomer:
         return self.page
 
 
-async def run(url: str, business_type: str, call_seconds: float, screenshot: Path | None, wait_s: float) -> CustomerReport:
+async def run(
+    url: str, business_type: str, call_seconds: float, screenshot: Path | None, wait_s: float
+) -> CustomerReport:
     """Join, wait to be answered, stay in the call for ``call_seconds``, then hang up."""
     from playwright.async_api import async_playwright
 

@@ -121,5 +121,3 @@ async def wait_until(predicate: Any, timeout: float = 30.0, message: str = "") -
                 await asyncio.sleep(0.02)
     except TimeoutError:
         pytest.fail(f"condition not met within {timeout}s: {message or predicate}")
-
-
