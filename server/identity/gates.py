@@ -30,6 +30,9 @@ from server.bank.adapters import (
     BankAdapters,
     BankError,
     BlacklistHit,
+    BusinessRequest,
+    BusinessResult,
+    CoreBanking,
     Customer,
     NetworkCheckResult,
     NetworkCheckVerdict,
@@ -67,6 +70,7 @@ __all__ = [
     "NetworkCheckRequest",
     "PrecheckEvidence",
     "collect_precheck_evidence",
+    "execute_verified_business",
     "sha256_hex",
 ]
 
@@ -106,12 +110,10 @@ class GateStatus(StrEnum):
 
 LIVENESS_ACTIONS: dict[str, str] = {
     "blink": "请眨眨眼",
-    "turn_left": "请向左转头",
-    "turn_right": "请向右转头",
-    "open_mouth": "请张张嘴",
-    "nod": "请点点头",
+    "turn_left": "请缓慢向左转头",
+    "turn_right": "请缓慢向右转头",
 }
-"""Active liveness actions and the prompt the customer sees."""
+"""Active liveness actions and the prompt the customer sees (the actions ``server.identity.liveness`` detects)."""
 
 
 def sha256_hex(data: bytes) -> str:
@@ -128,17 +130,19 @@ class GateError(Exception):
     Attributes:
         code: machine-readable reason.
         message: Chinese explanation for the teller (and customer where relevant).
-        trail: a trail entry describing the refusal, to be appended to the session trail.
+        trail: trail entries describing the refusal (and anything decided on the way), for the session trail.
     """
 
     code = "gate_error"
 
-    def __init__(self, message: str, *, code: str | None = None, trail: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, trail: dict[str, Any] | tuple[dict[str, Any], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
-        self.trail = trail
+        self.trail: tuple[dict[str, Any], ...] = (trail,) if isinstance(trail, dict) else tuple(trail)
 
 
 class GateOrderError(GateError):
@@ -220,11 +224,15 @@ class PrecheckEvidence:
 
 @dataclass(frozen=True)
 class NetworkCheckRequest:
-    """What the server must send to 联网核查 for this attempt (taken from the passed precheck, not from a caller)."""
+    """What the server must send to 联网核查 for this attempt (taken from the passed precheck, not from a caller).
+
+    ``trail`` holds the ``gate_started`` entry of the attempt.
+    """
 
     id_number: str
     name: str
     attempt: int
+    trail: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,26 @@ class FaceScores:
     network_photo_sha256: str
     live_sha256: str
 
+    @classmethod
+    def from_three_way(cls, scores: Any, *, id_portrait: bytes, network_photo: bytes, live: bytes) -> FaceScores:
+        """Build from ``server.identity.face.ThreeWayFaceScores`` and the three images that were compared.
+
+        A pair with problems (no face, several faces) becomes None, so the gate fails it whatever its score.
+        The engine's own pass/fail is ignored: the gate applies its configured threshold.
+        """
+
+        def score(match: Any) -> float | None:
+            return None if match.problems else float(match.score)
+
+        return cls(
+            id_vs_live=score(scores.id_vs_live),
+            network_vs_live=score(scores.network_vs_live),
+            id_vs_network=score(scores.id_vs_network),
+            id_portrait_sha256=sha256_hex(id_portrait),
+            network_photo_sha256=sha256_hex(network_photo),
+            live_sha256=sha256_hex(live),
+        )
+
 
 @dataclass(frozen=True)
 class LivenessChallenge:
@@ -259,12 +287,14 @@ class LivenessChallenge:
         actions: actions (keys of :data:`LIVENESS_ACTIONS`) in the order the customer must do them.
         issued_at: when it was issued.
         expires_at: answers after this are rejected.
+        trail: trail entries of issuing it (an expired earlier challenge's failure, then ``gate_started``).
     """
 
     challenge_id: str
     actions: tuple[str, ...]
     issued_at: datetime
     expires_at: datetime
+    trail: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def prompts(self) -> list[str]:
@@ -287,6 +317,16 @@ class LivenessObservation:
     detected_actions: tuple[str, ...]
     same_face: bool
     frames_sha256: str
+
+    @classmethod
+    def from_result(cls, challenge_id: str, result: Any, *, frames_sha256: str) -> LivenessObservation:
+        """Build from ``server.identity.liveness.LivenessResult`` (completed steps, in order).
+
+        The pipeline's own verdict is not taken: the gate compares the completed actions with what it asked for.
+        """
+        done = tuple(str(step.action) for step in result.steps if step.completed_at is not None)
+        several_faces = any("多张人脸" in p for p in result.problems)
+        return cls(challenge_id, done, not several_faces, frames_sha256)
 
 
 # --- policy ---
@@ -318,11 +358,11 @@ class GatePolicy:
             Gate.QUESTIONS: 1,
         }
     )
-    face_threshold: float = 0.40
+    face_threshold: float = 0.42  # = server.identity.face.DEFAULT_THRESHOLD (a test keeps them equal)
     allowed_account_statuses: frozenset[AccountStatus] = frozenset({AccountStatus.NORMAL})
     requires_account: bool = True
     question_rule: PassRule = field(default_factory=PassRule)
-    liveness_action_count: int = 2
+    liveness_action_count: int = 3
     liveness_timeout_s: float = 30.0
     check_card_validity: bool = True
 
@@ -488,7 +528,6 @@ class GateMachine:
         self._network_photo: bytes | None = None
         self._challenge: LivenessChallenge | None = None
         self._questions: QuestionSet | None = None
-        self._pending_trail: list[dict[str, Any]] = []
 
     # --- read-only views ---
 
@@ -769,8 +808,8 @@ class GateMachine:
         if state.status is GateStatus.RUNNING:
             raise GateError("联网核查正在进行中,请等待结果", code="busy")
         assert self._card is not None
-        self._pending_trail = [self._start(state, now)]
-        return NetworkCheckRequest(self._card.id_number.upper(), self._card.name.strip(), state.attempts)
+        started = self._start(state, now)
+        return NetworkCheckRequest(self._card.id_number.upper(), self._card.name.strip(), state.attempts, (started,))
 
     def _network_running(self, now: datetime) -> _GateState:
         state = self._check_turn(Gate.NETWORK_CHECK, now)
@@ -784,7 +823,7 @@ class GateMachine:
         一致 with a photo passes; 不一致 uses an attempt; 库中无此号 and a missing photo end acceptance.
         """
         state = self._network_running(now)
-        trail = self._pending_trail
+        trail: list[dict[str, Any]] = []
         photo_hash = sha256_hex(result.photo) if result.photo else None
         record = {
             "attempt": state.attempts,
@@ -846,7 +885,7 @@ class GateMachine:
         return self._fail(
             state,
             now,
-            self._pending_trail,
+            [],
             code=f"error_{error.code}",
             customer_message="联网核查系统暂时无法响应,请稍候由柜员重试",
             teller_message=f"联网核查{'超时' if timeout else '调用失败'}:{error.message}",
@@ -919,19 +958,23 @@ class GateMachine:
         state = self._check_turn(Gate.LIVENESS, now)
         if state.status is GateStatus.RUNNING and self._challenge is not None and now <= self._challenge.expires_at:
             raise GateError("活体检测正在进行中", code="busy")
+        earlier: tuple[dict[str, Any], ...] = ()
         if state.status is GateStatus.RUNNING:
             # an expired, unanswered challenge counts as a failed attempt before the next one
-            self.record_liveness_timeout(now=now)
-            state = self._check_turn(Gate.LIVENESS, now)
+            earlier = self.record_liveness_timeout(now=now).trail
+            if self.terminated:
+                raise GateClosedError("活体检测未通过,本次业务无法继续办理", code="terminated", trail=earlier)
         actions = tuple(rng.sample(sorted(LIVENESS_ACTIONS), self.policy.liveness_action_count))
+        challenge_id = f"{rng.getrandbits(64):016x}"
+        started = self._start(state, now, challenge_id=challenge_id, actions=list(actions))
         challenge = LivenessChallenge(
-            challenge_id=f"{rng.getrandbits(64):016x}",
+            challenge_id=challenge_id,
             actions=actions,
             issued_at=now,
             expires_at=now + timedelta(seconds=self.policy.liveness_timeout_s),
+            trail=(*earlier, started),
         )
         self._challenge = challenge
-        self._pending_trail = [self._start(state, now, challenge_id=challenge.challenge_id, actions=list(actions))]
         return challenge
 
     def record_liveness_timeout(self, *, now: datetime) -> GateUpdate:
@@ -943,7 +986,7 @@ class GateMachine:
         return self._fail(
             state,
             now,
-            self._pending_trail,
+            [],
             code="timeout",
             customer_message="活体检测超时,请按提示完成动作",
             final_message="活体检测未通过,本次业务无法继续办理",
@@ -979,11 +1022,11 @@ class GateMachine:
         elif tuple(observation.detected_actions) != challenge.actions:
             code, teller = "actions_mismatch", "未按顺序完成指定动作"
         else:
-            return self._pass(state, now, self._pending_trail, **extra)
+            return self._pass(state, now, [], **extra)
         return self._fail(
             state,
             now,
-            self._pending_trail,
+            [],
             code=code,
             customer_message="活体检测未通过,请按提示依次完成动作",
             teller_message=teller,
@@ -1049,3 +1092,38 @@ async def collect_precheck_evidence(
     person_hits = await adapters.blacklist.check_person(card.id_number.strip().upper())
     account_hits = await adapters.blacklist.check_account(account_no) if account_no else []
     return PrecheckEvidence(card, phone, account_no, customer, account, tuple(person_hits), tuple(account_hits))
+
+
+async def execute_verified_business(
+    machine: GateMachine, core: CoreBanking, *, request_id: str, params: Mapping[str, Any] | None = None
+) -> BusinessResult:
+    """Execute the session's business in core banking, for the verified customer and account only.
+
+    The customer and account come from the passed precheck, never from the caller, so a business cannot be done on
+    someone else's account even by a teller.
+
+    Raises:
+        GatesNotPassedError: some required gate has not passed (nothing is sent to the bank).
+        BankError: core banking failed.
+    """
+    machine.require_all_passed()
+    customer = machine.customer
+    assert customer is not None  # PRECHECK is always required and passed
+    account = machine.account
+    request = BusinessRequest(
+        request_id=request_id,
+        business_type=machine.business_type,
+        customer_id=customer.customer_id,
+        account_no=account.account_no if account else None,
+        params=dict(params or {}),
+    )
+    result = await core.execute(request)
+    logger.info(
+        "session %s: business %s for %s account %s: %s",
+        machine.session_id,
+        machine.business_type,
+        customer.customer_id,
+        mask_card_number(request.account_no),
+        result.code,
+    )
+    return result

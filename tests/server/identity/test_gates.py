@@ -135,6 +135,7 @@ async def test_all_gates_pass_for_the_demo_customer_and_the_trail_tells_it(adapt
     assert "联网核查" in info.value.message and "人脸比对" in info.value.message
 
     req = m.start_network_check(now=at(2))
+    trail += req.trail
     assert (req.id_number, req.name, req.attempt) == (demo_customer("pass_all").id_number, "李明华", 1)
     result = await adapters.network_check.check(req.id_number, req.name)
     update = m.record_network_check(result, now=at(3))
@@ -146,7 +147,10 @@ async def test_all_gates_pass_for_the_demo_customer_and_the_trail_tells_it(adapt
     update = m.submit_face(good_scores(m), now=at(5))
     trail += update.trail
     assert update.passed
-    update = pass_liveness(m)
+    challenge = m.start_liveness(now=at(10), rng=random.Random(5))
+    trail += challenge.trail
+    obs = LivenessObservation(challenge.challenge_id, challenge.actions, True, sha256_hex(b"frames"))
+    update = m.submit_liveness(obs, now=at(15))
     trail += update.trail
     assert update.passed
 
@@ -183,7 +187,7 @@ async def test_later_gates_refuse_to_run_first(adapters: BankAdapters) -> None:
     with pytest.raises(GateOrderError) as info:
         m.start_network_check(now=at(1))
     assert "请先完成受理前核验" in info.value.message
-    assert info.value.trail is not None and info.value.trail["event"] == "gate_refused"
+    assert info.value.trail[-1]["event"] == "gate_refused"
     with pytest.raises(GateOrderError):
         m.start_liveness(now=at(1), rng=random.Random(1))
     items = await adapters.questions.questions_for("C9000000001")
@@ -439,7 +443,7 @@ async def test_face_retry_then_pass_and_missing_face(adapters: BankAdapters) -> 
     m = await through_network(adapters)
     update = m.submit_face(good_scores(m, network_vs_live=None), now=at(10))
     assert update.retry_allowed and update.trail[-1]["code"] == "no_face"
-    update = m.submit_face(good_scores(m, id_vs_live=0.40), now=at(11))  # exactly the threshold passes
+    update = m.submit_face(good_scores(m, id_vs_live=0.42), now=at(11))  # exactly the threshold passes
     assert update.passed and m.attempts(Gate.FACE) == 2
 
 
@@ -476,7 +480,7 @@ async def test_liveness_failures(adapters: BankAdapters) -> None:
     m = await through_network(adapters)
     m.submit_face(good_scores(m), now=at(5))
     challenge = m.start_liveness(now=at(10), rng=random.Random(2))
-    assert len(challenge.actions) == 2 and all(p.startswith("请") for p in challenge.prompts)
+    assert len(challenge.actions) == 3 and all(p.startswith("请") for p in challenge.prompts)
     with pytest.raises(GateInputError):
         m.submit_liveness(LivenessObservation("forged", challenge.actions, True, LIVE), now=at(11))
     update = m.submit_liveness(
