@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,9 @@ from wire import (
 )
 
 logger = logging.getLogger(__name__)
+
+REMOTE_VIDEO_STALL_S = 10.0
+"""Seconds without a customer frame before the teller is warned."""
 
 
 class SeatController(QObject):
@@ -104,6 +108,10 @@ class SeatController(QObject):
         self._call_info: tuple[str, str] = ("", "")
         self._background: set[asyncio.Future[Any]] = set()
         self._ready_after_call = False
+        self._last_remote_count = 0
+        self._last_remote_change = time.monotonic()
+        self._stall_warned = False
+        self.remote_video_stall_s = REMOTE_VIDEO_STALL_S
         self._stats_timer = QTimer(self)
         self._stats_timer.setInterval(2000)
         self._stats_timer.timeout.connect(self._sample_stats)
@@ -288,6 +296,9 @@ class SeatController(QObject):
             frames_decoded=lambda: self.remote_pump.counters.decoded,
         )
         self.callStarted.emit(*self._call_info)
+        self._last_remote_count = self.remote_pump.counters.received
+        self._last_remote_change = time.monotonic()
+        self._stall_warned = False
         self._stats_timer.start()
         try:
             await self.session.start()
@@ -326,12 +337,30 @@ class SeatController(QObject):
     async def _sample_stats(self) -> None:
         if self.session is None:
             return
+        self._check_remote_video()
         try:
             stats: CallStats = await self.session.stats()
         except Exception:
             logger.debug("stats unavailable", exc_info=True)
             return
         self.statsUpdated.emit(stats)
+
+    def _check_remote_video(self) -> None:
+        """Warn the teller once when the customer's video stalls (aiortc itself needs ~30 s to notice a dead path)."""
+        received = self.remote_pump.counters.received
+        now = time.monotonic()
+        if received != self._last_remote_count:
+            self._last_remote_count, self._last_remote_change = received, now
+            self._stall_warned = False
+        elif (
+            self.session is not None
+            and self.session.connection_state == "connected"
+            and now - self._last_remote_change > self.remote_video_stall_s
+            and not self._stall_warned
+        ):
+            self._stall_warned = True
+            logger.warning("[%s] no customer video for %.0f s", self.session.session_id, self.remote_video_stall_s)
+            self.message.emit(f"客户画面已中断超过 {self.remote_video_stall_s:.0f} 秒,请确认客户网络")
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for tests, demos and benchmarks (JSON-serialisable)."""
@@ -360,7 +389,7 @@ class SeatController(QObject):
                 await self._send(SeatHangup(session_id=self.session.session_id))
             await self._end_call("")
         if self.connection is not None:
-            await self.connection.close()
+            await self.connection.close(logout=True)
         self.local_pump.stop()
         self.remote_pump.stop()
         for track in (self.camera, self.microphone):

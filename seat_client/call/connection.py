@@ -257,9 +257,24 @@ class SeatConnection:
         elif code == CLOSE_REPLACED:
             self.terminal_reason = reason or MSG_REPLACED
 
-    async def close(self) -> None:
-        """Close the socket and stop reconnecting."""
+    async def logout(self) -> None:
+        """签出: revoke the token on the server (best effort; the socket is closed by the server)."""
+        response = self.login_response
+        if response is None:
+            return
+        self.login_response = None
+        try:
+            async with httpx.AsyncClient(base_url=self.server_url, timeout=3, transport=self._transport) as client:
+                reply = await client.post("/api/auth/logout", headers={"Authorization": f"Bearer {response.token}"})
+            logger.info("seat %s signed out (HTTP %s)", self.seat_id, reply.status_code)
+        except httpx.HTTPError as exc:
+            logger.warning("sign-out of seat %s failed: %s", self.seat_id, exc)
+
+    async def close(self, *, logout: bool = False) -> None:
+        """Close the socket and stop reconnecting; with ``logout`` revoke the token first (签出)."""
         self._closing = True
+        if logout:
+            await self.logout()
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):

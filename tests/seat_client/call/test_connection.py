@@ -41,8 +41,12 @@ async def test_login_welcome_and_ready_on_real_server(live_server: str) -> None:
         assert connection.status == ConnectionStatus.CONNECTED
         await connection.send(SeatSetState(state=SeatState.READY))
         await wait_for(lambda: any(isinstance(m, SeatStateChanged) and m.state == "ready" for m in received))
+        token = connection.login_response.token if connection.login_response else ""
     finally:
-        await connection.close()
+        await connection.close(logout=True)
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        refused = await client.get("/api/seats/me", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401  # 签出 revoked the token
     assert statuses[0] == ConnectionStatus.CONNECTING
     assert ConnectionStatus.CONNECTED in statuses
     assert statuses[-1] == ConnectionStatus.CLOSED

@@ -1,0 +1,53 @@
+"""Controller behaviour that needs no server: requests before sign-in, the stall warning, the snapshot."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from pytestqt.qtbot import QtBot
+
+from seat_client.controller import SeatController
+from seat_client.settings import SeatSettings
+from tests.seat_client.conftest import run_async
+
+
+def test_requests_before_sign_in_are_refused_in_chinese(qtbot: QtBot, qasync_loop) -> None:  # type: ignore[no-untyped-def]
+    controller = SeatController(SeatSettings(camera="fake-pattern", microphone="none"))
+    messages: list[str] = []
+    controller.message.connect(messages.append)
+
+    async def scenario() -> None:
+        await controller._send(object())
+        await controller.shutdown()
+
+    run_async(qasync_loop, scenario())
+    assert messages == ["尚未签入"]
+
+
+def test_remote_video_stall_warns_once(qtbot: QtBot) -> None:
+    controller = SeatController(SeatSettings())
+    controller.remote_video_stall_s = 0.0
+    # a stand-in for a connected CallSession: only these two attributes are read
+    controller.session = SimpleNamespace(session_id="stall-test-1", connection_state="connected")  # type: ignore[assignment]
+    with qtbot.waitSignal(controller.message) as blocker:
+        controller._check_remote_video()
+    assert "客户画面已中断" in blocker.args[0]
+    with qtbot.assertNotEmitted(controller.message):
+        controller._check_remote_video()
+    controller.remote_pump.counters.received += 1  # video resumes: the warning re-arms
+    controller._check_remote_video()
+    assert not controller._stall_warned
+    controller.session = None
+    controller.remote_pump.stop()
+    controller.local_pump.stop()
+
+
+def test_snapshot_is_json_ready(qtbot: QtBot) -> None:
+    import json
+
+    controller = SeatController(SeatSettings(seat_id="1001"))
+    snap = json.loads(json.dumps(controller.snapshot()))
+    assert snap["seat_id"] == "1001" and snap["calls_completed"] == 0
+    assert set(snap["remote_video"]) == {"received", "decoded", "delivered", "drawn", "dropped", "max_queue_depth"}
+    controller.remote_pump.stop()
+    controller.local_pump.stop()
