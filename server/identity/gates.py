@@ -395,6 +395,63 @@ class GateConfig:
         """The policy for a business (the default when it has none of its own)."""
         return self.per_business.get(str(business_type), self.default)
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], base: GateConfig | None = None) -> GateConfig:
+        """Build from settings (e.g. a TOML table), on top of ``base`` (default :data:`DEFAULT_GATE_CONFIG`).
+
+        Example::
+
+            [gates.default]
+            face_threshold = 0.45
+            max_attempts = {network_check = 3, face = 2}
+            [gates.businesses.sms_signing]
+            required = ["precheck", "network_check"]
+            question_rule = {asked = 3, required_correct = 2}
+
+        Keys: ``required`` (gate names), ``max_attempts`` (gate -> n), ``face_threshold``,
+        ``allowed_account_statuses`` (status names), ``requires_account``, ``question_rule``
+        (``asked``, ``required_correct``), ``liveness_action_count``, ``liveness_timeout_s``, ``check_card_validity``.
+        A business entry starts from that business's base policy, then the new default's keys, then its own keys.
+
+        Raises:
+            ValueError: unknown key, gate, status or an inconsistent policy.
+        """
+        base = base or DEFAULT_GATE_CONFIG
+        unknown = set(data) - {"default", "businesses"}
+        if unknown:
+            raise ValueError(f"未知的关卡配置项:{', '.join(sorted(unknown))}")
+        default_spec = dict(data.get("default") or {})
+        default = _policy_from(base.default, default_spec)
+        businesses: dict[str, GatePolicy] = {
+            name: _policy_from(policy, default_spec) for name, policy in base.per_business.items()
+        }
+        for name, spec in dict(data.get("businesses") or {}).items():
+            start = businesses.get(name, default)
+            businesses[name] = _policy_from(start, dict(spec))
+        return cls(default=default, per_business=businesses)
+
+
+def _policy_from(start: GatePolicy, spec: Mapping[str, Any]) -> GatePolicy:
+    changes: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key == "required":
+            changes[key] = frozenset(Gate(v) for v in value)
+        elif key == "max_attempts":
+            changes[key] = {**start.max_attempts, **{Gate(g): int(n) for g, n in dict(value).items()}}
+        elif key == "allowed_account_statuses":
+            changes[key] = frozenset(AccountStatus(v) for v in value)
+        elif key == "question_rule":
+            changes[key] = PassRule(int(value["asked"]), int(value["required_correct"]))
+        elif key in ("face_threshold", "liveness_timeout_s"):
+            changes[key] = float(value)
+        elif key == "liveness_action_count":
+            changes[key] = int(value)
+        elif key in ("requires_account", "check_card_validity"):
+            changes[key] = bool(value)
+        else:
+            raise ValueError(f"未知的关卡策略项:{key}")
+    return replace(start, **changes)
+
 
 def _default_config() -> GateConfig:
     base = GatePolicy()

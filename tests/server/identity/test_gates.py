@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from server.bank.adapters import (
+    AccountStatus,
     BankAdapters,
     BankError,
     BankTimeout,
@@ -39,6 +40,7 @@ from server.identity.gates import (
     IdCardFields,
     LivenessObservation,
     collect_precheck_evidence,
+    execute_verified_business,
     sha256_hex,
 )
 from server.identity.questions import PassRule, build_question_set, draw_question_set
@@ -568,3 +570,76 @@ async def test_logs_and_trail_are_masked(adapters: BankAdapters, caplog: pytest.
         assert demo.phone not in text
         for acc in demo.raw["accounts"]:
             assert acc["account_no"] not in text
+
+
+# --- configuration and business execution ---
+
+
+def test_gate_config_from_settings() -> None:
+    config = GateConfig.from_mapping(
+        {
+            "default": {"face_threshold": 0.5, "max_attempts": {"face": 2}},
+            "businesses": {
+                "sms_signing": {
+                    "required": ["precheck", "network_check"],
+                    "question_rule": {"asked": 2, "required_correct": 2},
+                },
+            },
+        }
+    )
+    assert config.default.face_threshold == 0.5 and config.default.attempts_for(Gate.FACE) == 2
+    assert config.default.attempts_for(Gate.NETWORK_CHECK) == 3
+    sms = config.policy_for("sms_signing")
+    assert sms.required == {Gate.PRECHECK, Gate.NETWORK_CHECK} and sms.question_rule == PassRule(2, 2)
+    activation = config.policy_for("account_activation")  # keeps its base statuses, takes the new default keys
+    assert activation.allowed_account_statuses == {AccountStatus.DORMANT} and activation.face_threshold == 0.5
+    bads: list[dict[str, Any]] = [
+        {"defaults": {}},
+        {"default": {"face_threshhold": 0.5}},
+        {"default": {"required": ["precheck", "telepathy"]}},
+        {"default": {"required": ["network_check", "face"]}},  # no precheck
+        {"businesses": {"x": {"allowed_account_statuses": ["asleep"]}}},
+    ]
+    for bad in bads:
+        with pytest.raises(ValueError):
+            GateConfig.from_mapping(bad)
+
+
+async def test_business_runs_only_after_every_gate_and_only_on_the_verified_account(tmp_path: Path) -> None:
+    bank = SandboxBank(tmp_path, population=5, latency_s=0)
+    adapters = bank.adapters()
+    m, _ = await precheck(adapters, "dormant", business="account_activation")
+    with pytest.raises(GatesNotPassedError):
+        await execute_verified_business(m, adapters.core, request_id="req-0001")
+    account = await adapters.core.get_account(demo_customer("dormant").first_account)
+    assert account is not None and account.status is AccountStatus.DORMANT  # nothing reached the bank
+    req = m.start_network_check(now=at(2))
+    m.record_network_check(await adapters.network_check.check(req.id_number, req.name), now=at(3))
+    m.submit_face(good_scores(m, "dormant"), now=at(5))
+    pass_liveness(m)
+    qs = await draw_question_set(
+        adapters.questions, demo_customer("dormant").customer_id, PassRule(3, 2), random.Random(1)
+    )
+    m.start_questions(qs, now=at(30))
+    for q in qs.questions[:2]:
+        m.answer_question(q.question_id, q.answer_index, now=at(31))
+    result = await execute_verified_business(m, adapters.core, request_id="req-0002")
+    assert result.ok
+    account = await adapters.core.get_account(demo_customer("dormant").first_account)
+    assert account is not None and account.status is AccountStatus.NORMAL
+    await adapters.aclose()
+
+
+async def test_an_expired_challenge_that_uses_the_last_attempt_is_reported_in_the_refusal(
+    adapters: BankAdapters,
+) -> None:
+    m = await through_network(adapters)
+    m.submit_face(good_scores(m), now=at(5))
+    for attempt in (1, 2):
+        m.start_liveness(now=at(100 * attempt), rng=random.Random(attempt))
+        m.record_liveness_timeout(now=at(100 * attempt + 40))
+    m.start_liveness(now=at(300), rng=random.Random(3))
+    with pytest.raises(GateClosedError) as info:
+        m.start_liveness(now=at(400), rng=random.Random(4))
+    assert [e["event"] for e in info.value.trail] == ["gate_failed", "acceptance_terminated"]
+    assert m.terminated and m.attempts(Gate.LIVENESS) == 3
