@@ -20,6 +20,7 @@ __all__ = [
     "CARD_TYPES",
     "CHANNELS",
     "Population",
+    "branch_name",
     "card_number",
     "generate_population",
     "generate_transactions",
