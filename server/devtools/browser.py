@@ -46,14 +46,20 @@ def chromium_executable() -> str:
     raise FileNotFoundError("Chromium not found: install the Debian package 'chromium' (scripts/test does this)")
 
 
-async def launch_customer_browser(playwright: Playwright, *, fake_video: Path | None = None) -> Browser:
+async def launch_customer_browser(
+    playwright: Playwright, *, fake_video: Path | None = None, fake_fps: int | None = None
+) -> Browser:
     """Start headless Chromium as a customer's phone would appear to the server: fake camera and microphone.
 
     Args:
         playwright: a started async Playwright.
         fake_video: a Y4M (or MJPEG) file to play as the camera instead of Chromium's built-in pattern.
+        fake_fps: frame rate of Chromium's built-in fake camera (its default is 20 fps).
     """
     args = [*OFFLINE_FLAGS, *FAKE_MEDIA_FLAGS]
+    if fake_fps is not None:
+        args.remove("--use-fake-device-for-media-stream")
+        args.append(f"--use-fake-device-for-media-stream=fps={int(fake_fps)}")
     if fake_video is not None:
         args.append(f"--use-file-for-fake-video-capture={fake_video}")
     return await playwright.chromium.launch(executable_path=chromium_executable(), headless=True, args=args)
