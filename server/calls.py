@@ -234,8 +234,15 @@ class CallCoordinator:
         self._apply(self.queue.customer_presence(session_id, True))
         self._push_queue_status()
 
-    def customer_disconnected(self, session_id: str, peer: Peer) -> None:
-        """The customer's page connection closed (for any reason)."""
+    def customer_disconnected(self, session_id: str, peer: Peer, server_stopping: bool = False) -> None:
+        """The customer's page connection closed (for any reason).
+
+        Args:
+            session_id: the customer's session.
+            peer: the connection that closed (ignored if it was already replaced).
+            server_stopping: the server itself is shutting down: a call ends with ``server_restart``, and a waiting
+                customer keeps their place for the next start.
+        """
         live = self.sessions.get(session_id)
         if live is None or live.peer is not peer:
             return  # already ended, or replaced by a newer connection
@@ -243,7 +250,8 @@ class CallCoordinator:
         self._event(session_id, "customer_disconnected", status=live.status)
         logger.info("session %s: customer page disconnected (%s)", session_id, live.status)
         if live.status == SessionStatus.CONNECTED:
-            self._end(live, wire.EndReason.CUSTOMER_DISCONNECTED)
+            reason = wire.EndReason.SERVER_RESTART if server_stopping else wire.EndReason.CUSTOMER_DISCONNECTED
+            self._end(live, reason)
             return
         # Absent first, so the freed seat is not rung again for this customer.
         offers = self.queue.customer_presence(session_id, False)
@@ -302,13 +310,13 @@ class CallCoordinator:
                 if live.peer:
                     live.peer.send(SEAT_ONLINE)
 
-    def seat_disconnected(self, seat_id: str, peer: Peer) -> None:
-        """A seat's connection closed."""
+    def seat_disconnected(self, seat_id: str, peer: Peer, server_stopping: bool = False) -> None:
+        """A seat's connection closed (``server_stopping``: because the server shuts down)."""
         seat = self.seats.get(seat_id)
         if seat is None or seat.peer is not peer:
             return
         logger.info("seat %s: disconnected (%s)", seat_id, seat.state.value)
-        self._seat_gone(seat, wire.EndReason.SEAT_DISCONNECTED)
+        self._seat_gone(seat, wire.EndReason.SERVER_RESTART if server_stopping else wire.EndReason.SEAT_DISCONNECTED)
 
     def seat_logged_out(self, seat_id: str, token_hash: str) -> None:
         """The seat's token was revoked: close its connection if it used that token."""
@@ -563,7 +571,7 @@ class CallCoordinator:
             del self.seats[seat.seat_id]
         offers = self.queue.seat_unavailable(seat.seat_id)
         if live is not None and live.status == SessionStatus.CONNECTED and live.seat_id == seat.seat_id:
-            self._end(live, wire.EndReason.SEAT_DISCONNECTED if reason != wire.EndReason.SEAT_HANGUP else reason)
+            self._end(live, reason)
         elif live is not None and live.status == SessionStatus.OFFERED:
             offers += self._back_to_waiting(live, seat.seat_id, "seat_disconnected")
         seat.session_id = None

@@ -15,12 +15,28 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["signalling"])
 
 
-async def _read_loop(websocket: WebSocket) -> str | bytes | None:
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        return None
-    text = message.get("text")
-    return text if text is not None else (message.get("bytes") or b"")
+CLOSE_SERVER_STOPPING = 1012
+"""What uvicorn reports as the disconnect code when it closes sockets because the server is shutting down."""
+
+
+class _Reader:
+    """Reads text/binary frames until the connection closes, remembering the close code."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.close_code: int | None = None
+
+    async def next(self) -> str | bytes | None:
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            self.close_code = message.get("code")
+            return None
+        text = message.get("text")
+        return text if text is not None else (message.get("bytes") or b"")
+
+    @property
+    def server_stopping(self) -> bool:
+        return self.close_code == CLOSE_SERVER_STOPPING
 
 
 @router.websocket("/ws/seat")
@@ -37,13 +53,14 @@ async def seat_socket(websocket: WebSocket, token: str = "") -> None:
     peer = WebSocketPeer(websocket, f"seat {seat.seat_id}")
     coordinator = services.coordinator
     coordinator.seat_connected(seat.seat_id, seat.display_name, peer, token_hash)
+    reader = _Reader(websocket)
     try:
-        while (raw := await _read_loop(websocket)) is not None:
+        while (raw := await reader.next()) is not None:
             coordinator.handle_seat_message(seat.seat_id, peer, raw)
     except Exception as exc:
         logger.info("seat %s: connection error: %s", seat.seat_id, exc)
     finally:
-        coordinator.seat_disconnected(seat.seat_id, peer)
+        coordinator.seat_disconnected(seat.seat_id, peer, server_stopping=reader.server_stopping)
         await peer.finish()
 
 
@@ -67,11 +84,12 @@ async def customer_socket(websocket: WebSocket, session_id: str, token: str = ""
         return
     peer = WebSocketPeer(websocket, f"session {session_id}")
     coordinator.customer_connected(session_id, peer)
+    reader = _Reader(websocket)
     try:
-        while (raw := await _read_loop(websocket)) is not None:
+        while (raw := await reader.next()) is not None:
             coordinator.handle_customer_message(session_id, peer, raw)
     except Exception as exc:
         logger.info("session %s: customer connection error: %s", session_id, exc)
     finally:
-        coordinator.customer_disconnected(session_id, peer)
+        coordinator.customer_disconnected(session_id, peer, server_stopping=reader.server_stopping)
         await peer.finish()

@@ -16,6 +16,7 @@
     position: null,
     lastEnd: null,
     messages: [], // every server message received, for debugging and tests
+    banners: [], // every banner text shown, in order
   };
   window.vt = vt;
 
@@ -44,6 +45,7 @@
       return;
     }
     el.textContent = text;
+    vt.banners.push(text);
     el.className = "banner" + (kind ? " " + kind : "");
     el.hidden = false;
   }
@@ -318,9 +320,11 @@
       }
       video.play().catch(() => {});
     };
+    let trickle = false;
     pc.onicecandidate = (event) => {
-      // Candidates found before the answer is sent are inside its SDP; only later ones are trickled.
-      if (!answerSent) return;
+      // Candidates found before the answer is sent are inside its SDP; only if gathering outlasted the wait are
+      // the later ones (and the end-of-candidates marker) trickled as ice messages.
+      if (!trickle) return;
       const c = event.candidate;
       send(
         c && c.candidate
@@ -347,6 +351,7 @@
     if (vt.pc !== pc) return;
     send({ type: "sdp", sdp_type: "answer", sdp: pc.localDescription.sdp });
     answerSent = true;
+    trickle = pc.iceGatheringState !== "complete";
   }
 
   function iceGatheringComplete(pc, timeoutMs) {
