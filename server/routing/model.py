@@ -58,7 +58,7 @@ class OfferKind(StrEnum):
     CONSULT = "consult"  # the seat is invited as an expert into a running session
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StateChange:
     """One timestamped seat state change, as kept in the seat's history."""
 
@@ -122,7 +122,7 @@ class Customer:
 # --- decisions -----
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OfferCall:
     """Ring this seat for this session (振铃); for ``CONSULT`` the seat is invited into a running call."""
 
@@ -134,7 +134,7 @@ class OfferCall:
     arrival: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WithdrawOffer:
     """The seat's ringing offer is void (customer left, ring timeout, seat dropped, swept)."""
 
@@ -144,7 +144,7 @@ class WithdrawOffer:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Connected:
     """The seat answered: connect the call (or the consulting expert)."""
 
@@ -153,7 +153,7 @@ class Connected:
     kind: OfferKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Queued:
     """The customer waits in a queue (after arrival, re-queue, overflow, reconnect or transfer)."""
 
@@ -162,7 +162,7 @@ class Queued:
     front: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Overflowed:
     """The customer moved to another queue, keeping their original arrival time."""
 
@@ -172,7 +172,7 @@ class Overflowed:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Rejected:
     """No queue can take the customer: tell them to call back or book an appointment (Chinese ``message``)."""
 
@@ -182,7 +182,7 @@ class Rejected:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SessionEnded:
     """The engine ended a session (abandon, grace expired, failed call, server restart)."""
 
@@ -192,7 +192,7 @@ class SessionEnded:
     seat_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConsultEnded:
     """A consulting expert left the session (or never joined)."""
 
@@ -201,7 +201,7 @@ class ConsultEnded:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeatStateChanged:
     """A seat's state changed (persist it; tell the seat)."""
 
@@ -211,14 +211,14 @@ class SeatStateChanged:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PositionsChanged:
     """Positions in this queue changed: send :meth:`RoutingEngine.queue_positions` to its customers."""
 
     queue_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PositionUpdate:
     """A customer's live place (排队位置) and estimated wait."""
 
@@ -229,7 +229,7 @@ class PositionUpdate:
     estimated_wait_s: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Audit:
     """Something an operator should see in the audit trail (e.g. the sweeper released a stuck reservation)."""
 
