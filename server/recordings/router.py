@@ -1,0 +1,221 @@
+"""HTTP API for resumable recording uploads (tus-style): create, offset, patch chunk, complete.
+
+Endpoints (prefix ``/api/recordings``):
+
+* ``POST /uploads`` JSON :class:`CreateUploadRequest` -> 201 :class:`UploadStatus` (+ ``Location``,
+  ``Upload-Offset``). Idempotent per (recording_id, segment_index): asking again returns the same upload and its
+  committed offset, so a restarted seat needs no local upload state.
+* ``HEAD /uploads/{id}`` -> ``Upload-Offset`` / ``Upload-Length`` headers; ``GET /uploads/{id}`` -> JSON.
+* ``PATCH /uploads/{id}`` with ``Upload-Offset``, ``Upload-Checksum: sha256 <base64>`` and
+  ``Content-Type: application/offset+octet-stream`` -> 204 with the new ``Upload-Offset``. A wrong offset -> 409
+  (with the server's offset); a checksum mismatch -> 460 (tus checksum extension) and the chunk is discarded.
+* ``POST /uploads/{id}/complete`` -> 200 :class:`CompleteResponse` after the whole-file SHA-256 is verified and the
+  segment stored. Only then may the seat delete its copy.
+
+Errors carry ``{"detail": {"code", "message", "offset"}}`` with a Chinese message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import ClientDisconnect
+
+from server.recordings.store import MAX_CHUNK_BYTES, RecordingStore, UploadError, UploadState
+
+TUS_VERSION = "1.0.0"
+OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+
+
+class CreateUploadRequest(BaseModel):
+    """Declares one encrypted segment file to upload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recording_id: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(min_length=1, max_length=64)
+    segment_index: int = Field(ge=0)
+    length: int = Field(gt=0)
+    sha256: str = Field(min_length=64, max_length=64)
+    business_type: str = Field(default="", max_length=64)
+
+
+class UploadStatus(BaseModel):
+    """An upload's committed state."""
+
+    upload_id: str
+    recording_id: str
+    segment_index: int
+    length: int
+    offset: int
+    complete: bool
+
+
+class CompleteResponse(BaseModel):
+    """Acknowledgement that the segment is stored (the seat may now delete its copy)."""
+
+    stored: bool
+    recording_id: str
+    segment_index: int
+    sha256: str
+    size: int
+
+
+def _status(state: UploadState) -> UploadStatus:
+    return UploadStatus(
+        upload_id=state.upload_id,
+        recording_id=state.recording_id,
+        segment_index=state.segment_index,
+        length=state.length,
+        offset=state.offset,
+        complete=state.complete,
+    )
+
+
+def _error(exc: UploadError) -> JSONResponse:
+    headers = {"Tus-Resumable": TUS_VERSION}
+    if exc.offset is not None:
+        headers["Upload-Offset"] = str(exc.offset)
+    return JSONResponse(
+        {"detail": {"code": exc.code, "message": exc.message, "offset": exc.offset}},
+        status_code=exc.status,
+        headers=headers,
+    )
+
+
+def seat_id_of(principal: Any) -> str:
+    """Extracts the seat id from what the authentication dependency returned.
+
+    Accepts a string, an object with ``seat_id``, or one with ``seat.seat_id`` (``server.deps.AuthenticatedSeat``).
+    """
+    if isinstance(principal, str):
+        return principal
+    seat_id = getattr(principal, "seat_id", None)
+    if seat_id is None:
+        seat = getattr(principal, "seat", None)
+        seat_id = getattr(seat, "seat_id", None)
+    if not isinstance(seat_id, str) or not seat_id:
+        raise TypeError("authenticate_seat must return a seat id, or an object carrying seat_id")
+    return seat_id
+
+
+def build_recordings_router(store: RecordingStore, authenticate_seat: Callable[..., Any]) -> APIRouter:
+    """Builds the upload router over ``store``.
+
+    Args:
+        store: the recording store (one per app; it is thread-safe).
+        authenticate_seat: a FastAPI dependency that authenticates the seat (raising 401 otherwise) and returns
+            its id or an object with ``seat_id`` / ``seat.seat_id``.
+
+    Returns:
+        An ``APIRouter`` with prefix ``/api/recordings``.
+    """
+    router = APIRouter(prefix="/api/recordings", tags=["recordings"])
+    # A module-level alias would be needed for Annotated[...] under postponed annotations; a default is simpler.
+    seat_dep = Depends(authenticate_seat)
+
+    @router.post("/uploads", status_code=201, response_model=UploadStatus)
+    async def create_upload(body: CreateUploadRequest, response: Response, seat: Any = seat_dep) -> Any:
+        try:
+            state = await run_in_threadpool(
+                store.create_upload,
+                seat_id_of(seat),
+                body.recording_id,
+                body.session_id,
+                body.segment_index,
+                body.length,
+                body.sha256,
+                body.business_type,
+            )
+        except UploadError as exc:
+            return _error(exc)
+        response.headers["Location"] = f"/api/recordings/uploads/{state.upload_id}"
+        response.headers["Upload-Offset"] = str(state.offset)
+        response.headers["Tus-Resumable"] = TUS_VERSION
+        return _status(state)
+
+    @router.head("/uploads/{upload_id}")
+    async def upload_offset(upload_id: str, seat: Any = seat_dep) -> Response:
+        try:
+            state = await run_in_threadpool(store.get_upload, upload_id, seat_id_of(seat))
+        except UploadError as exc:
+            return Response(status_code=exc.status, headers={"Tus-Resumable": TUS_VERSION})
+        return Response(
+            status_code=200,
+            headers={
+                "Upload-Offset": str(state.offset),
+                "Upload-Length": str(state.length),
+                "Cache-Control": "no-store",
+                "Tus-Resumable": TUS_VERSION,
+            },
+        )
+
+    @router.get("/uploads/{upload_id}", response_model=UploadStatus)
+    async def upload_status(upload_id: str, seat: Any = seat_dep) -> Any:
+        try:
+            return _status(await run_in_threadpool(store.get_upload, upload_id, seat_id_of(seat)))
+        except UploadError as exc:
+            return _error(exc)
+
+    @router.patch("/uploads/{upload_id}", status_code=204)
+    async def patch_chunk(
+        upload_id: str,
+        request: Request,
+        upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)],
+        upload_checksum: Annotated[str, Header(alias="Upload-Checksum")],
+        content_type: Annotated[str, Header(alias="Content-Type")] = "",
+        seat: Any = seat_dep,
+    ) -> Response:
+        if content_type.split(";")[0].strip().lower() != OFFSET_CONTENT_TYPE:
+            return _error(UploadError(415, "bad_content_type", f"Content-Type 必须是 {OFFSET_CONTENT_TYPE}"))
+        algo, _, b64 = upload_checksum.partition(" ")
+        try:
+            if algo.strip().lower() != "sha256":
+                raise ValueError(algo)
+            expected = base64.b64decode(b64.strip(), validate=True)
+            if len(expected) != 32:
+                raise ValueError("length")
+        except (ValueError, binascii.Error):
+            return _error(UploadError(400, "bad_checksum_header", "Upload-Checksum 必须是 'sha256 <base64>'"))
+        declared = request.headers.get("content-length")
+        if declared is not None and int(declared) > MAX_CHUNK_BYTES:
+            return _error(UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)"))
+        body = bytearray()
+        try:
+            async for piece in request.stream():
+                body += piece
+                if len(body) > MAX_CHUNK_BYTES:
+                    return _error(UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)"))
+        except ClientDisconnect:
+            # The seat went away mid-chunk: nothing of this chunk is written.
+            return Response(status_code=400)
+        try:
+            new_offset = await run_in_threadpool(
+                store.append_chunk, upload_id, seat_id_of(seat), upload_offset, bytes(body), expected
+            )
+        except UploadError as exc:
+            return _error(exc)
+        return Response(status_code=204, headers={"Upload-Offset": str(new_offset), "Tus-Resumable": TUS_VERSION})
+
+    @router.post("/uploads/{upload_id}/complete", response_model=CompleteResponse)
+    async def complete_upload(upload_id: str, seat: Any = seat_dep) -> Any:
+        try:
+            stored = await run_in_threadpool(store.complete_upload, upload_id, seat_id_of(seat))
+        except UploadError as exc:
+            return _error(exc)
+        return CompleteResponse(
+            stored=True,
+            recording_id=stored.recording_id,
+            segment_index=stored.segment_index,
+            sha256=stored.sha256,
+            size=stored.size,
+        )
+
+    return router
