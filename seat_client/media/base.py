@@ -108,9 +108,12 @@ class ThreadedVideoTrack(VideoStreamTrack):
         return self._blank
 
     def stop(self) -> None:
-        """Stop the track and its capture thread."""
+        """Stop the track and its capture thread (waits briefly for the thread to release the device)."""
         super().stop()
         self._stop_event.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
 
 
 def _copy_frame(source: av.VideoFrame) -> av.VideoFrame:

@@ -161,10 +161,12 @@ class FramePump(QObject):
                 if self._ready is not None:
                     self.counters.dropped += 1  # the GUI has not taken the previous image yet
                 self._ready = image
-                notify = not self._notify_in_flight
-                self._notify_in_flight = True
-            if notify:
-                self._imageAvailable.emit()
+                if self._stopping:
+                    return
+                if not self._notify_in_flight:
+                    self._notify_in_flight = True
+                    # posted (queued) under the lock, so nothing is emitted once stop() has taken it
+                    self._imageAvailable.emit()
 
     # --- GUI thread --------------------------------------------------------------------------------------------------
 
