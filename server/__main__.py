@@ -36,7 +36,7 @@ def _add_seat(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from server.db import Database
-    from server.security import hash_password
+    from server.security import SeatPasswords
 
     settings = _settings_from(args)
     password = _read_password(args.seat_id)
@@ -48,7 +48,7 @@ def _add_seat(args: argparse.Namespace) -> int:
         return 2
     db = Database(settings.database_path)
     try:
-        db.upsert_seat(args.seat_id, args.name or args.seat_id, hash_password(password), datetime.now(UTC))
+        db.upsert_seat(args.seat_id, args.name or args.seat_id, SeatPasswords().hash(password), datetime.now(UTC))
     finally:
         db.close()
     print(f"seat {args.seat_id} saved in {settings.database_path}")

@@ -19,7 +19,7 @@ from server.db import Database
 from server.deps import Services
 from server.queueing import CallQueue, FifoQueue
 from server.routers import auth, customer, health, sessions, signalling
-from server.security import hash_password
+from server.security import SeatPasswords
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -55,19 +55,18 @@ def install_log_redaction() -> None:
             target.addFilter(RedactTokens())
 
 
-def seed_dev_seats(db: Database, settings: Settings, clock: Clock) -> None:
+def seed_dev_seats(db: Database, settings: Settings, passwords: SeatPasswords, clock: Clock) -> None:
     """Create (or reset) the configured demo seat accounts; only in dev mode."""
     if not settings.dev_mode:
         return
     for seed in settings.dev_seed_seats:
         existing = db.get_seat(seed.seat_id)
-        if existing is None or existing.display_name != seed.display_name:
-            db.upsert_seat(seed.seat_id, seed.display_name, hash_password(seed.password), clock())
-        else:
-            from server.security import verify_password
-
-            if not verify_password(existing.password_hash, seed.password):
-                db.upsert_seat(seed.seat_id, seed.display_name, hash_password(seed.password), clock())
+        if (
+            existing is None
+            or existing.display_name != seed.display_name
+            or not passwords.verify(existing.password_hash, seed.password)
+        ):
+            db.upsert_seat(seed.seat_id, seed.display_name, passwords.hash(seed.password), clock())
         logger.warning("dev mode: seat account %r is available with its configured seed password", seed.seat_id)
 
 
@@ -91,10 +90,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_path)
-        seed_dev_seats(db, settings, clock)
+        passwords = SeatPasswords(fast_insecure=settings.password_hash_profile == "dev_fast")
+        seed_dev_seats(db, settings, passwords, clock)
         coordinator = CallCoordinator(db, settings, queue_factory(), clock)
         coordinator.restore()
-        app.state.services = Services(settings=settings, db=db, coordinator=coordinator, clock=clock)
+        app.state.services = Services(
+            settings=settings, db=db, coordinator=coordinator, clock=clock, passwords=passwords
+        )
         logger.info("server ready (data dir %s, dev mode %s)", settings.data_dir, settings.dev_mode)
         try:
             yield

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from server.calls import CallCoordinator, Clock
 from server.db import Database, SeatRow
-from server.security import hash_token
+from server.security import SeatPasswords, hash_token
 from server.settings import Settings
 
 
@@ -22,6 +22,7 @@ class Services:
     db: Database
     coordinator: CallCoordinator
     clock: Clock
+    passwords: SeatPasswords
 
 
 def get_services(connection: HTTPConnection) -> Services:

@@ -10,27 +10,44 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# Verified against when the seat does not exist, so a wrong seat id costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("videoteller-no-such-seat")
 
+class SeatPasswords:
+    """Argon2id hashing of seat passwords.
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of a seat password."""
-    return _hasher.hash(password)
+    Args:
+        fast_insecure: cheap parameters (1 MiB, one pass) so test suites do not spend seconds per account; only
+            allowed in dev mode (see ``Settings.password_hash_profile``). Verification always uses the parameters
+            stored in each hash, and a login re-hashes a password stored with other parameters.
+    """
 
+    def __init__(self, fast_insecure: bool = False) -> None:
+        if fast_insecure:
+            self._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        else:
+            self._hasher = PasswordHasher()
+        self._dummy: str | None = None
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check a password against a stored hash (or a dummy hash when the account does not exist)."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        """An argon2id hash of a seat password."""
+        return self._hasher.hash(password)
 
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Check a password; with no stored hash (unknown seat) a dummy is checked so timing does not tell."""
+        if password_hash is None:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash("videoteller-no-such-seat")
+            password_hash = self._dummy
+            known = False
+        else:
+            known = True
+        try:
+            return self._hasher.verify(password_hash, password) and known
+        except (VerificationError, InvalidHashError):
+            return False
 
-def password_needs_rehash(password_hash: str) -> bool:
-    """True if the stored hash uses outdated argon2 parameters."""
-    return _hasher.check_needs_rehash(password_hash)
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True if the stored hash uses other argon2 parameters than this hasher."""
+        return self._hasher.check_needs_rehash(password_hash)
 
 
 def new_token() -> str:

@@ -7,7 +7,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -70,6 +70,8 @@ class Settings(BaseModel):
             Messages above ``wire.MAX_MESSAGE_BYTES`` but below this get an error reply and the connection survives.
         dev_seed_seats: seat accounts created (or reset) at start, only in dev mode.
         log_level: logging level name for ``python -m server``.
+        password_hash_profile: ``standard`` argon2id parameters, or ``dev_fast`` (cheap, for test suites; refused
+            outside dev mode).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -85,9 +87,12 @@ class Settings(BaseModel):
     ws_max_size_bytes: int = Field(default=256 * 1024, ge=64 * 1024, le=16 * 1024 * 1024)
     dev_seed_seats: list[SeedSeat] = Field(default_factory=_default_dev_seats)
     log_level: str = "INFO"
+    password_hash_profile: Literal["standard", "dev_fast"] = "standard"
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
+        if self.password_hash_profile != "standard" and not self.dev_mode:
+            raise ValueError("password_hash_profile 'dev_fast' is only allowed in dev mode")
         if self.dev_mode:
             if not self.secret_key:
                 # validate_assignment would re-run this validator; set the field directly.
@@ -125,6 +130,7 @@ _ENV_FIELDS = {
     "customer_grace_s",
     "ws_max_size_bytes",
     "log_level",
+    "password_hash_profile",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

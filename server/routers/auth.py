@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 import wire
 from server.deps import SeatDep, ServicesDep
-from server.security import hash_password, hash_token, new_token, password_needs_rehash, verify_password
+from server.security import hash_token, new_token
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["auth"])
@@ -28,12 +28,12 @@ class SeatInfo(BaseModel):
 async def login(body: wire.LoginRequest, services: ServicesDep) -> wire.LoginResponse:
     """Exchange a seat id and password for a bearer token."""
     seat = services.db.get_seat(body.seat_id)
-    ok = verify_password(seat.password_hash if seat else None, body.password)
+    ok = services.passwords.verify(seat.password_hash if seat else None, body.password)
     if seat is None or not ok or not seat.enabled:
         logger.info("login refused for seat %r", body.seat_id[:64])
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "坐席号或密码错误")
-    if password_needs_rehash(seat.password_hash):
-        services.db.set_seat_password_hash(seat.seat_id, hash_password(body.password))
+    if services.passwords.needs_rehash(seat.password_hash):
+        services.db.set_seat_password_hash(seat.seat_id, services.passwords.hash(body.password))
     now = services.clock()
     expires_at = now + timedelta(seconds=services.settings.token_lifetime_s)
     token = new_token()

@@ -43,6 +43,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "customer_grace_s": 10.0,
         "dev_seed_seats": SEEDS,
         "log_level": "warning",
+        "password_hash_profile": "dev_fast",
     }
     values.update(overrides)
     return Settings(**values)

@@ -144,3 +144,14 @@ async def test_customer_page_is_served_in_chinese(live: LiveServer) -> None:
     assert "无法使用摄像头/麦克风,请在浏览器设置中允许访问后重试" in script.text
     css = await live.http.get("/style.css")
     assert css.status_code == 200 and "44px" in css.text
+
+
+async def test_login_upgrades_a_hash_made_with_other_parameters(server_factory: ServerFactory) -> None:
+    fast = await server_factory()
+    assert "m=1024" in fast.services.db.get_seat("seat-a").password_hash
+    fast.server.should_exit = True
+    await fast.task
+    standard = await server_factory(password_hash_profile="standard")
+    await standard.login("seat-a")
+    assert "m=65536" in standard.services.db.get_seat("seat-a").password_hash
+    await standard.login("seat-a")  # and the upgraded hash still verifies

@@ -85,3 +85,9 @@ def test_direct_construction_validates_too() -> None:
     with pytest.raises(ValueError, match="secret_key"):
         Settings(secret_key="changeme")
     assert Settings(secret_key=GOOD_SECRET).secret_key == GOOD_SECRET
+
+
+def test_fast_password_hashing_only_in_dev_mode() -> None:
+    with pytest.raises(SettingsError, match="dev_fast"):
+        load_settings(environ={"VT_SECRET_KEY": GOOD_SECRET, "VT_PASSWORD_HASH_PROFILE": "dev_fast"})
+    assert load_settings(environ={"VT_DEV_MODE": "1", "VT_PASSWORD_HASH_PROFILE": "dev_fast"}).dev_mode
