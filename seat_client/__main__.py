@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from seat_client import __version__
-from seat_client.settings import PASSWORD_ENV, SettingsError, load_settings
+from seat_client.settings import PASSWORD_ENV, SettingsError, default_settings_path, load_settings
 
 logger = logging.getLogger("seat_client")
 
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             screenshot_dir=args.screenshot_dir,
             exit_after_calls=args.exit_after_calls,
             screenshot_interval_ms=int(args.screenshot_interval * 1000),
+            settings_path=args.settings or default_settings_path(),
         )
         seat.controller.exitRequested.connect(done.set)
         if args.stats_file is not None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Slot
 
 from seat_client.controller import SeatController
 from seat_client.screenshots import ScreenshotRecorder
-from seat_client.settings import SeatSettings
+from seat_client.settings import SeatSettings, SettingsError, load_settings, save_settings
 from seat_client.views.login_dialog import LoginDialog
 from seat_client.views.main_window import MainWindow
 
@@ -33,6 +33,8 @@ class SeatApp:
     login_dialog: LoginDialog
     screenshots: ScreenshotRecorder | None
     _binder: QObject
+    settings_path: Path | None = None
+    """Where a successful sign-in from the dialog remembers the server URL and 工号 (None: not saved)."""
 
     async def start(self, password: str | None = None) -> bool:
         """Sign in with ``password`` if given (auto-login), else open the login dialog; returns True if signed in."""
@@ -45,6 +47,19 @@ class SeatApp:
             return ok
         self.login_dialog.open()
         return False
+
+    def remember_login(self) -> None:
+        """Persist the server URL and 工号 the teller just signed in with (never the password)."""
+        if self.settings_path is None:
+            return
+        current = self.controller.settings
+        try:
+            # only these two fields: command-line and env overrides in ``current`` must not become permanent
+            stored = load_settings(self.settings_path, environ={})
+            stored.server_url, stored.seat_id = current.server_url, current.seat_id
+            save_settings(stored, self.settings_path)
+        except (OSError, SettingsError):
+            logger.warning("could not save settings to %s", self.settings_path, exc_info=True)
 
     async def close(self) -> None:
         """Sign out and close the window."""
@@ -91,7 +106,8 @@ class _Binder(QObject):
 
     @Slot(str, str)
     def _logged_in(self, seat_id: str, display_name: str) -> None:
-        self.dialog.accept()
+        if self.dialog.isVisible():
+            self.dialog.accept()  # signed in from the dialog (auto-login never opened it)
         self.window.set_seat_name(seat_id, display_name)
         self.window.show()
         self._shot("logged-in")
@@ -140,6 +156,7 @@ def build_seat_app(
     screenshot_dir: Path | None = None,
     exit_after_calls: int | None = None,
     screenshot_interval_ms: int = 5000,
+    settings_path: Path | None = None,
 ) -> SeatApp:
     """Assemble the workstation; a QApplication and a running (or about to run) qasync loop must exist.
 
@@ -147,6 +164,7 @@ def build_seat_app(
         settings: effective settings (see :func:`seat_client.settings.load_settings`).
         screenshot_dir: save main-window PNGs there on state changes and every ``screenshot_interval_ms``.
         exit_after_calls: emit ``controller.exitRequested`` after this many completed calls.
+        settings_path: remember server URL and 工号 there after a sign-in from the dialog.
 
     Returns:
         The SeatApp; ``await app.start(password)`` signs in.
@@ -157,4 +175,6 @@ def build_seat_app(
     shots = ScreenshotRecorder(window, screenshot_dir, screenshot_interval_ms) if screenshot_dir else None
     binder = _Binder(controller, window, dialog, shots)
     window.closing.connect(controller.request_shutdown)
-    return SeatApp(controller, window, dialog, shots, binder)
+    seat = SeatApp(controller, window, dialog, shots, binder, settings_path)
+    dialog.accepted.connect(seat.remember_login)
+    return seat

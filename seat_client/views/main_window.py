@@ -25,7 +25,7 @@ class _VideoStage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.remote = VideoTile("等待客户视频…", "客户", self)
-        self.local = VideoTile("本地摄像头未开启", "本人", self)
+        self.local = VideoTile("本地摄像头未开启", "本人", self, framed=True)
         self.local.setMinimumSize(120, 90)
         self.local.raise_()
 

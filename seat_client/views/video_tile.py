@@ -15,12 +15,14 @@ class VideoTile(QWidget):
     Args:
         placeholder: text shown while there is no image (e.g. "等待客户视频…").
         caption: small label in the corner ("客户", "本人").
+        framed: draw a light border (the inset preview over the customer's video).
     """
 
-    def __init__(self, placeholder: str, caption: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, placeholder: str, caption: str = "", parent: QWidget | None = None, *, framed: bool = False):
         super().__init__(parent)
         self.placeholder = placeholder
         self.caption = caption
+        self.framed = framed
         self._image: QImage | None = None
         self._pump: FramePump | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -68,6 +70,9 @@ class VideoTile(QWidget):
         if self.caption:
             painter.setPen(QColor("white"))
             painter.drawText(self.rect().adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignLeft, self.caption)
+        if self.framed:
+            painter.setPen(QColor("#d5dbe3"))
+            painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
         painter.end()
         if image is not None and self._pump is not None:
             self._pump.note_drawn(image)

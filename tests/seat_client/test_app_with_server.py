@@ -147,3 +147,33 @@ def test_decline_and_withdrawn_call_return_to_idle(qtbot: QtBot, qasync_loop, se
         run_async(qasync_loop, scenario(), timeout=90)
     finally:
         run_async(qasync_loop, customer.close())
+
+
+def test_dialog_login_remembers_server_and_seat_only(  # type: ignore[no-untyped-def]
+    qtbot: QtBot, qasync_loop, settings: SeatSettings, tmp_path
+) -> None:
+    from seat_client.settings import load_settings
+
+    path = tmp_path / "seat.json"
+    seat = build_seat_app(settings, settings_path=path)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    dialog = seat.login_dialog
+
+    async def scenario() -> None:
+        assert not await seat.start()  # no password: the dialog opens
+        assert dialog.isVisible()
+        dialog.ui.passwordEdit.setText("wrong")
+        dialog.ui.loginButton.click()
+        await wait_until(lambda: dialog.error_text == "工号或密码错误", message="error shown")
+        assert not path.exists()
+        dialog.ui.passwordEdit.setText("demo123")
+        dialog.ui.loginButton.click()
+        await wait_until(lambda: seat.window.isVisible() and not dialog.isVisible(), message="main window")
+        await seat.close()
+
+    run_async(qasync_loop, scenario())
+    stored = load_settings(path, environ={})
+    assert stored.server_url == settings.server_url and stored.seat_id == "demo"
+    assert stored.ice_bind_addresses is None and stored.camera == "auto"  # test overrides were not persisted
+    assert "demo123" not in path.read_text(encoding="utf-8")
