@@ -112,6 +112,7 @@ class SeatController(QObject):
         self._last_remote_change = time.monotonic()
         self._stall_warned = False
         self.remote_video_stall_s = REMOTE_VIDEO_STALL_S
+        self._shutdown: asyncio.Future[None] | None = None
         self._stats_timer = QTimer(self)
         self._stats_timer.setInterval(2000)
         self._stats_timer.timeout.connect(self._sample_stats)
@@ -382,7 +383,12 @@ class SeatController(QObject):
     # --- shutdown ----------------------------------------------------------------------------------------------------
 
     async def shutdown(self) -> None:
-        """Hang up, sign out and release camera, microphone and audio."""
+        """Hang up, sign out and release camera, microphone and audio; later calls wait for the first one."""
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._shutdown_once())
+        await asyncio.shield(self._shutdown)
+
+    async def _shutdown_once(self) -> None:
         self._stats_timer.stop()
         if self.session is not None:
             with contextlib.suppress(Exception):

@@ -51,3 +51,17 @@ def test_snapshot_is_json_ready(qtbot: QtBot) -> None:
     assert set(snap["remote_video"]) == {"received", "decoded", "delivered", "drawn", "dropped", "max_queue_depth"}
     controller.remote_pump.stop()
     controller.local_pump.stop()
+
+
+def test_shutdown_twice_at_once_is_safe(qtbot: QtBot, qasync_loop) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    controller = SeatController(SeatSettings(camera="fake-pattern", microphone="fake-tone"))
+
+    async def scenario() -> None:
+        controller.open_media()
+        await asyncio.gather(controller.shutdown(), controller.shutdown())
+        await controller.shutdown()
+
+    run_async(qasync_loop, scenario())
+    assert controller.camera is not None and controller.camera.readyState == "ended"
