@@ -44,7 +44,6 @@ from server.routing.model import (
     SessionEnded,
     Skill,
     SkillRole,
-    StateChange,
     WithdrawOffer,
 )
 from wire.messages import EndReason, SeatState
@@ -52,6 +51,8 @@ from wire.messages import EndReason, SeatState
 logger = logging.getLogger(__name__)
 
 _WORKING = frozenset({SeatState.READY, SeatState.RESERVED, SeatState.IN_CALL, SeatState.WRAP_UP})
+_FLAGS = {state: (int(state in _WORKING), int(state is not SeatState.OFFLINE)) for state in SeatState}
+_RESERVED = SeatState.RESERVED
 _ROUTABLE = (SkillRole.PRIMARY, SkillRole.BACKUP)
 _CONSULT_ROLES = (SkillRole.EXPERT, SkillRole.PRIMARY, SkillRole.BACKUP)
 
@@ -72,17 +73,22 @@ class _Queue:
         "abandoned",
         "answered",
         "arrived",
+        "base",
         "cfg",
         "handle_sum",
         "handle_times",
         "heap",
+        "max_wait_s",
         "noseat_token",
         "overflowed_in",
         "overflowed_out",
+        "qid",
         "ready",
         "rejected",
         "skilled",
         "staffed",
+        "w_age",
+        "w_star",
         "wait_sum",
         "waiting",
         "within_sl",
@@ -91,6 +97,11 @@ class _Queue:
 
     def __init__(self, cfg: QueueConfig, window: int) -> None:
         self.cfg = cfg
+        self.qid = cfg.queue_id
+        self.base = cfg.base_priority
+        self.w_star = cfg.w_star
+        self.w_age = cfg.w_age
+        self.max_wait_s = cfg.max_wait_s
         self.heap: list[tuple[Any, ...]] = []
         self.waiting = 0
         self.ready: dict[SkillRole, list[tuple[Any, ...]]] = {role: [] for role in SkillRole}
@@ -105,8 +116,7 @@ class _Queue:
         self.wait_sum = 0.0
 
     def key_of(self, star: int, arrival: float) -> float:
-        cfg = self.cfg
-        return cfg.base_priority + cfg.w_star * star - cfg.w_age * arrival
+        return self.base + self.w_star * star - self.w_age * arrival
 
     def average_handle_s(self) -> float:
         """Recent mean of talk time plus wrap-up (the time a seat is away per call)."""
@@ -416,16 +426,29 @@ class RoutingEngine:
     # ---------------------------------------------------------------------------------------------------------------
 
     def customer_arrive(
-        self, session_id: str, business_type: str, now: float, *, star: int = 0, customer_name: str = ""
+        self,
+        session_id: str,
+        business_type: str,
+        now: float,
+        *,
+        star: int = 0,
+        customer_name: str = "",
+        queue_id: str | None = None,
     ) -> list[Decision]:
-        """A customer takes a ticket (取号) for a business; star level 0-7 (星级)."""
+        """A customer takes a ticket (取号) for a business; star level 0-7 (星级).
+
+        ``queue_id`` routes into a named queue instead of the business's configured one (a dedicated line the server
+        chose, e.g. for a private-banking customer).
+        """
         if session_id in self._customers:
             raise RoutingError("duplicate_session", "该会话已在排队中")
         if isinstance(star, bool) or not isinstance(star, int) or not 0 <= star <= MAX_STAR:
             raise RoutingError("bad_star", f"客户星级必须是 0 到 {MAX_STAR} 的整数")
-        qid = self.config.queue_for(str(business_type))
+        qid = queue_id if queue_id is not None else self.config.queue_for(str(business_type))
         if qid is None:
             raise RoutingError("unknown_business", "该业务暂不支持视频办理")
+        if qid not in self._queues:
+            raise RoutingError("unknown_queue", f"队列 {qid!r} 不存在")
         out: list[Decision] = []
         self._clock(now, out)
         at = self._now
@@ -804,21 +827,24 @@ class RoutingEngine:
         return [e[5] for e in sorted(e for e in q.heap if self._valid(e))]
 
     def _enqueue(self, customer: Customer, q: _Queue, at: float) -> None:
-        customer.queue_id = q.cfg.queue_id
-        customer.key = q.key_of(customer.star, customer.arrival)
+        qid = q.qid
+        customer.queue_id = qid
+        key = customer.key = q.base + q.w_star * customer.star - q.w_age * customer.arrival
         customer.state = CustomerState.WAITING
         customer.seat_id = None
         token = next(self._seq)
         customer.heap_token = token
         heap = q.heap
-        heapq.heappush(heap, (customer.tier, -customer.key, customer.arrival, customer.order, token, customer))
+        heapq.heappush(heap, (customer.tier, -key, customer.arrival, customer.order, token, customer))
         q.waiting += 1
-        self._changed.add(q.cfg.queue_id)
+        self._changed.add(qid)
         if len(heap) > 2 * q.waiting + 64:
             q.heap = [e for e in heap if self._valid(e)]
             heapq.heapify(q.heap)
-        if q.cfg.max_wait_s is not None:
-            self._schedule(customer.entered_at + q.cfg.max_wait_s, _OVERFLOW, customer, token)
+        if q.max_wait_s is not None:
+            heapq.heappush(
+                self._deadlines, (customer.entered_at + q.max_wait_s, next(self._seq), _OVERFLOW, customer, token)
+            )
 
     def _unwait(self, customer: Customer) -> None:
         """Take a waiting customer out of their queue (the heap entry dies lazily)."""
@@ -954,10 +980,8 @@ class RoutingEngine:
         session_id: str | None = None,
     ) -> None:
         old = seat.state
-        was_working = old in _WORKING
-        now_working = state in _WORKING
-        was_in = old is not SeatState.OFFLINE
-        now_in = state is not SeatState.OFFLINE
+        was_working, was_in = _FLAGS[old]
+        now_working, now_in = _FLAGS[state]
         if was_working != now_working or was_in != now_in:
             dw = now_working - was_working
             dl = now_in - was_in
@@ -971,16 +995,17 @@ class RoutingEngine:
                             self._schedule(at + self.config.no_seat_grace_s, _NOSEAT, q, q.noseat_token)
                     elif dl > 0 and q.staffed == 1:
                         q.noseat_token += 1
-        if old is SeatState.RESERVED:
-            self._reserved.pop(seat.seat_id, None)
-        if state is SeatState.RESERVED:
+        if old is _RESERVED:
+            del self._reserved[seat.seat_id]
+        if state is _RESERVED:
             self._reserved[seat.seat_id] = seat
         seat.state = state
         seat.reason = reason
         seat.since = at
         seat.version += 1
-        seat.history.append(StateChange(at, state, reason, session_id))
-        out.append(SeatStateChanged(seat.seat_id, state, reason, at))
+        change = SeatStateChanged(seat.seat_id, state, reason, at, session_id)
+        seat.history.append(change)
+        out.append(change)
 
     def _index_ready(self, seat: Seat) -> None:
         token = next(self._seq)
@@ -1016,17 +1041,26 @@ class RoutingEngine:
         """The seat is free: offer it the best head among its queues, else make it ready."""
         best: tuple[Any, ...] | None = None
         best_q: _Queue | None = None
+        waiting = CustomerState.WAITING
+        pop = heapq.heappop
         for q in self._routable[seat.seat_id]:
-            entry = self._head(q)
-            if entry is None:
+            heap = q.heap
+            while heap:  # drop dead entries from the top (lazy deletion)
+                entry = heap[0]
+                customer = entry[5]
+                if customer.heap_token == entry[4] and customer.state is waiting:
+                    break
+                pop(heap)
+            else:
                 continue
-            rank = (entry[0], -(entry[5].key + q.cfg.w_age * at), entry[2], entry[3])
+            rank = (entry[0], -(customer.key + q.w_age * at), entry[2], entry[3])
             if best is None or rank < best:
                 best, best_q = rank, q
         if best_q is not None:
-            entry = heapq.heappop(best_q.heap)
-            customer = entry[5]
-            self._unwait(customer)
+            customer = pop(best_q.heap)[5]
+            best_q.waiting -= 1
+            customer.heap_token = 0
+            self._changed.add(best_q.qid)
             self._offer(customer, seat, OfferKind.CUSTOMER, at, out)
             return
         if seat.state is not SeatState.READY:
@@ -1178,7 +1212,7 @@ class RoutingEngine:
     def _finish(self, out: list[Decision]) -> list[Decision]:
         changed = self._changed
         if changed:
-            for qid in sorted(changed):
+            for qid in sorted(changed) if len(changed) > 1 else changed:
                 out.append(PositionsChanged(qid))
                 if self.expand_positions:
                     out.extend(self.queue_positions(qid))

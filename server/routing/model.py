@@ -58,16 +58,6 @@ class OfferKind(StrEnum):
     CONSULT = "consult"  # the seat is invited as an expert into a running session
 
 
-@dataclass(slots=True)
-class StateChange:
-    """One timestamped seat state change, as kept in the seat's history."""
-
-    at: float
-    state: SeatState
-    reason: str | None = None
-    session_id: str | None = None
-
-
 @dataclass(slots=True, eq=False)
 class Seat:
     """A teller seat (坐席) as the router holds it."""
@@ -86,7 +76,7 @@ class Seat:
     version: int = 0
     ready_token: int = 0
     wrap_queue: str | None = None
-    history: list[StateChange] = field(default_factory=list)
+    history: list[SeatStateChanged] = field(default_factory=list)
 
 
 @dataclass(slots=True, eq=False)
@@ -203,12 +193,17 @@ class ConsultEnded:
 
 @dataclass(slots=True)
 class SeatStateChanged:
-    """A seat's state changed (persist it; tell the seat)."""
+    """A seat's state changed (persist it; tell the seat); the same object is kept in the seat's history."""
 
     seat_id: str
     state: SeatState
     reason: str | None
     at: float
+    session_id: str | None = None
+
+
+StateChange = SeatStateChanged
+"""One timestamped seat state change, as kept in :attr:`Seat.history`."""
 
 
 @dataclass(slots=True)

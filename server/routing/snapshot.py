@@ -15,10 +15,10 @@ from server.routing.model import (
     OfferKind,
     RoutingError,
     Seat,
+    SeatStateChanged,
     SessionEnded,
     Skill,
     SkillRole,
-    StateChange,
 )
 from wire.messages import EndReason, SeatState
 
@@ -157,7 +157,10 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
             offer_kind=OfferKind(raw["offer_kind"]) if raw["offer_kind"] else None,
             pending_not_ready=raw["pending_not_ready"],
             wrap_queue=raw.get("wrap_queue"),
-            history=[StateChange(at, SeatState(st), reason, sid) for at, st, reason, sid in raw["history"]],
+            history=[
+                SeatStateChanged(raw["seat_id"], SeatState(st), reason, at, sid)
+                for at, st, reason, sid in raw["history"]
+            ],
         )
         engine._seats[seat.seat_id] = seat
         engine._routable[seat.seat_id] = [engine._queues[s.queue_id] for s in skills if s.role in _ROUTABLE]
