@@ -211,6 +211,9 @@ class SeatController(QObject):
         if status != ConnectionStatus.CONNECTED and self.session is not None:
             # the server ends a call whose seat dropped; do not keep a half-dead peer connection around
             await self._end_call("与服务器的连接中断,通话已结束")
+        elif status != ConnectionStatus.CONNECTED and self.offered is not None:
+            self.offered = None  # the server withdraws an offer from a seat that dropped
+            self.callEnded.emit("与服务器的连接中断,来电已取消")
 
     async def _on_message(self, msg: Any) -> None:
         if isinstance(msg, Welcome):
@@ -253,6 +256,11 @@ class SeatController(QObject):
         elif isinstance(msg, ErrorMessage):
             logger.warning("server error %s: %s", msg.code, msg.message)
             self.message.emit(msg.message)
+            offered = self.offered
+            if offered is not None and msg.session_id == offered.session_id and msg.code != "already_answered":
+                # the ringing call cannot be answered any more (taken elsewhere, ended...): back to idle
+                self.offered = None
+                self.callEnded.emit(msg.message)
 
     async def _auto_ready(self) -> None:
         """Demo/benchmark mode: go ready without a click (only right after sign-in and after a call)."""

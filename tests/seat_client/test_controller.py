@@ -65,3 +65,40 @@ def test_shutdown_twice_at_once_is_safe(qtbot: QtBot, qasync_loop) -> None:  # t
 
     run_async(qasync_loop, scenario())
     assert controller.camera is not None and controller.camera.readyState == "ended"
+
+
+def test_error_about_the_ringing_call_returns_to_idle(qtbot: QtBot, qasync_loop) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from wire import CallOffered, ErrorMessage
+
+    controller = SeatController(SeatSettings())
+    offered: list[str] = []
+    ended: list[str] = []
+    controller.callOffered.connect(lambda label, name, waited: offered.append(label))
+    controller.callEnded.connect(ended.append)
+    offer = CallOffered(
+        session_id="ring-test-0001",
+        business_type="password_reset",
+        business_label="密码重置",
+        queued_at=datetime.now(UTC),
+        ring_timeout_s=30,
+    )
+
+    async def scenario() -> None:
+        await controller._on_message(offer)
+        await controller._on_message(
+            ErrorMessage(code="already_answered", message="您已接听该来电,请勿重复操作", session_id="ring-test-0001")
+        )
+        assert controller.offered is offer and not ended
+        await controller._on_message(ErrorMessage(code="other", message="无关", session_id="other-session-1"))
+        assert controller.offered is offer
+        await controller._on_message(
+            ErrorMessage(code="call_taken", message="该来电已由其他坐席接听", session_id="ring-test-0001")
+        )
+
+    run_async(qasync_loop, scenario())
+    assert offered == ["密码重置"]
+    assert ended == ["该来电已由其他坐席接听"] and controller.offered is None
+    controller.remote_pump.stop()
+    controller.local_pump.stop()
