@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         status = "通过 (OK)" if report.ok else "未通过 (FAILED)"
         print(f"会话 {report.session_id} 证据校验{status}")
         print(
-            f"  条目 {report.entries}，录像分段 {report.segments_checked}，附件 {report.blobs_checked}，封存 {report.sealed}"
+            f"  条目 {report.entries} 分段 {report.segments_checked} 附件 {report.blobs_checked} 封存 {report.sealed}"
         )
         for problem in report.problems:
             print(f"  - {problem}")
