@@ -23,7 +23,9 @@ from seat_client.audio.output import RemoteAudioOutput, create_audio_output
 from seat_client.call.connection import ConnectionStatus, LoginError, NotConnectedError, SeatConnection
 from seat_client.call.ice import pin_ice_host_addresses
 from seat_client.call.session import CallSession, CallStats
-from seat_client.media.factory import open_camera, open_microphone
+from seat_client.media.camera import CameraUnavailableError
+from seat_client.media.factory import MicrophoneUnavailableError, open_camera, open_microphone
+from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
 from seat_client.settings import SeatSettings
 from seat_client.video.frame_pump import FramePump
 from wire import (
@@ -149,11 +151,21 @@ class SeatController(QObject):
     def open_media(self) -> None:
         """Open the camera (preview starts) and microphone, and the audio output."""
         if self.camera is None:
-            self.camera = open_camera(self.settings.camera)
+            try:
+                self.camera = open_camera(self.settings.camera)
+            except CameraUnavailableError as exc:
+                logger.error("camera %r unavailable: %s", self.settings.camera, exc.message)
+                self.message.emit(f"{exc.message},已改用测试画面")
+                self.camera = FakeCameraPattern()
             logger.info("camera: %s", getattr(self.camera, "label", type(self.camera).__name__))
             self.local_pump.attach(self.relay.subscribe(self.camera, buffered=False))
-        if self.microphone is None:
-            self.microphone = open_microphone(self.settings.microphone)
+        if self.microphone is None and self.settings.microphone != "none":
+            try:
+                self.microphone = open_microphone(self.settings.microphone)
+            except MicrophoneUnavailableError as exc:
+                logger.error("microphone %r unavailable: %s", self.settings.microphone, exc.message)
+                self.message.emit(f"{exc.message},已改用测试音")
+                self.microphone = FakeMicrophoneTone()
         if self.audio_output is None:
             self.audio_output = create_audio_output()
             logger.info("audio output: %s", self.audio_output.description)

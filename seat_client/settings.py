@@ -41,7 +41,8 @@ class SeatSettings(BaseModel):
         seat_id: the teller's seat id (工号), pre-filled in the login dialog.
         camera: ``auto`` (first device, else the test pattern), ``fake-pattern``, a device index (``"0"``)
             or a video file path.
-        microphone: ``auto``, ``fake-tone`` (test tone) or ``none``.
+        microphone: ``auto`` (default input, else the test tone), ``fake-tone``, ``none``, ``<format>:<device>``
+            for a PyAV input device (``alsa:default``, ``pulse:default``, ``dshow:audio=<name>``) or an audio file.
         language: UI language; ``zh_CN`` is the default.
         ice_bind_addresses: pin the interfaces WebRTC uses, e.g. on multi-homed bank PCs; tests pin
             ``["127.0.0.1"]``. ``None`` means every interface (aioice's default).

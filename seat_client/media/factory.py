@@ -5,7 +5,9 @@ from __future__ import annotations
 import glob
 import logging
 import sys
+from pathlib import Path
 
+import av
 from aiortc.mediastreams import MediaStreamTrack
 
 from seat_client.media.base import ThreadedVideoTrack
@@ -50,15 +52,73 @@ def open_camera(spec: str) -> ThreadedVideoTrack:
     return OpenCVCameraTrack(spec)
 
 
+# PyAV input-device formats a microphone spec may name as ``<format>:<device>``
+AUDIO_DEVICE_FORMATS = ("alsa", "pulse", "oss", "dshow", "avfoundation")
+
+
+class MicrophoneUnavailableError(RuntimeError):
+    """The microphone could not be opened; ``message`` is Chinese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _default_microphone_spec() -> str | None:
+    if sys.platform.startswith("linux"):
+        return "pulse:default" if "pulse" in av.formats_available else "alsa:default"
+    if sys.platform == "win32":
+        return None  # dshow needs the device's name: configure ``microphone = "dshow:audio=<name>"``
+    if sys.platform == "darwin":
+        return "avfoundation::0"
+    return None
+
+
 def open_microphone(spec: str) -> MediaStreamTrack | None:
     """Open the microphone named by the ``microphone`` setting.
 
-    Only the test tone is implemented: capturing a real microphone is not built yet, so ``auto`` falls back to
-    :class:`FakeMicrophoneTone` with a warning. ``none`` sends no audio.
+    Args:
+        spec: ``none`` (send no audio), ``fake-tone`` (:class:`FakeMicrophoneTone`), ``auto`` (the platform's default
+            input, else the test tone with a warning), ``<format>:<device>`` for a PyAV input device
+            (``alsa:default``, ``pulse:default``, ``dshow:audio=麦克风 (Realtek)``, ``avfoundation::0``), or an audio
+            file played in a loop (demos).
+
+    Devices and files are read by aiortc's ``MediaPlayer`` (a PyAV decode thread, paced in real time).
+
+    Raises:
+        MicrophoneUnavailableError: an explicitly named device or file cannot be opened.
     """
     spec = spec.strip()
     if spec == "none":
         return None
-    if spec != FAKE_MICROPHONE:
-        logger.warning("real microphone capture is not implemented: using FakeMicrophoneTone (test tone)")
-    return FakeMicrophoneTone()
+    if spec == FAKE_MICROPHONE:
+        return FakeMicrophoneTone()
+    if spec == "auto":
+        default = _default_microphone_spec()
+        if default is not None:
+            try:
+                return _open_player_audio(default)
+            except MicrophoneUnavailableError as exc:
+                logger.warning("%s", exc.message)
+        logger.warning("no microphone found: using FakeMicrophoneTone (test tone)")
+        return FakeMicrophoneTone()
+    return _open_player_audio(spec)
+
+
+def _open_player_audio(spec: str) -> MediaStreamTrack:
+    from aiortc.contrib.media import MediaPlayer
+
+    fmt, _, device = spec.partition(":")
+    try:
+        if fmt in AUDIO_DEVICE_FORMATS and device:
+            player = MediaPlayer(device, format=fmt, options={"sample_rate": "48000", "channels": "1"})
+        elif Path(spec).is_file():
+            player = MediaPlayer(spec, loop=True)
+        else:
+            raise MicrophoneUnavailableError(f"麦克风设置无效或文件不存在:{spec}")
+    except (av.FFmpegError, OSError) as exc:
+        raise MicrophoneUnavailableError(f"无法打开麦克风 {spec}:{exc}") from exc
+    if player.audio is None:
+        raise MicrophoneUnavailableError(f"{spec} 没有音频")
+    logger.info("microphone: %s", spec)
+    return player.audio

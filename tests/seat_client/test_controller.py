@@ -102,3 +102,23 @@ def test_error_about_the_ringing_call_returns_to_idle(qtbot: QtBot, qasync_loop)
     assert ended == ["该来电已由其他坐席接听"] and controller.offered is None
     controller.remote_pump.stop()
     controller.local_pump.stop()
+
+
+def test_unavailable_devices_fall_back_to_labelled_test_sources(qtbot: QtBot, qasync_loop) -> None:  # type: ignore[no-untyped-def]
+    from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
+
+    controller = SeatController(SeatSettings(camera="/nonexistent/cam.mp4", microphone="/nonexistent/mic.wav"))
+    messages: list[str] = []
+    controller.message.connect(messages.append)
+
+    async def scenario() -> None:
+        controller.open_media()
+        await controller.shutdown()
+
+    run_async(qasync_loop, scenario())
+    assert isinstance(controller.camera, FakeCameraPattern)
+    assert isinstance(controller.microphone, FakeMicrophoneTone)
+    assert messages == [
+        "视频文件不存在:/nonexistent/cam.mp4,已改用测试画面",
+        "麦克风设置无效或文件不存在:/nonexistent/mic.wav,已改用测试音",
+    ]

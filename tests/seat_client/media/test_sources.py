@@ -77,3 +77,39 @@ def test_missing_sources() -> None:
     assert isinstance(open_camera("fake-pattern"), FakeCameraPattern)
     assert open_microphone("none") is None
     assert isinstance(open_microphone("fake-tone"), FakeMicrophoneTone)
+
+
+async def test_microphone_from_audio_file(tmp_path: Path) -> None:
+    """The device path (aiortc MediaPlayer over PyAV) exercised with a WAV file, as no capture device exists here."""
+    import av
+
+    path = tmp_path / "voice.wav"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=48000, layout="mono")
+        t = np.arange(48000) / 48000
+        samples = (np.sin(2 * np.pi * 300 * t) * 8000).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = 48000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    track = open_microphone(str(path))
+    assert track is not None and track.kind == "audio"
+    try:
+        frames = [await track.recv() for _ in range(3)]
+    finally:
+        track.stop()
+    assert all(isinstance(f, av.AudioFrame) and f.sample_rate == 48000 for f in frames)
+
+
+def test_bad_microphone_specs() -> None:
+    from seat_client.media.factory import MicrophoneUnavailableError
+
+    with pytest.raises(MicrophoneUnavailableError, match="麦克风设置无效"):
+        open_microphone("/nonexistent/voice.wav")
+    with pytest.raises(MicrophoneUnavailableError, match="无法打开麦克风"):
+        open_microphone("alsa:vt-no-such-device")
+    auto = open_microphone("auto")  # no capture device on this machine: the test tone, with a warning
+    assert auto is not None
+    auto.stop()
