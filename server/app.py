@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from server.calls import CallCoordinator, Clock, utc_now
 from server.db import Database
 from server.deps import Services
+from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue, FifoQueue
 from server.routers import auth, customer, health, sessions, signalling
 from server.security import SeatPasswords
@@ -120,6 +121,7 @@ def create_app(
             status_code=422, content={"detail": jsonable_encoder(errors, exclude={"ctx", "input"}), "message": message}
         )
 
+    app.add_middleware(SecurityMiddleware)
     for module in (auth, customer, sessions, signalling, health):
         app.include_router(module.router)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 import wire
 from server.deps import SeatDep, ServicesDep
-from server.security import hash_token, new_token
+from server.security import hash_token, mask_digits, new_token
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["auth"])
@@ -30,7 +30,7 @@ async def login(body: wire.LoginRequest, services: ServicesDep) -> wire.LoginRes
     seat = services.db.get_seat(body.seat_id)
     ok = services.passwords.verify(seat.password_hash if seat else None, body.password)
     if seat is None or not ok or not seat.enabled:
-        logger.info("login refused for seat %r", body.seat_id[:64])
+        logger.info("login refused for seat %r", mask_digits(body.seat_id[:64]))
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "坐席号或密码错误")
     if services.passwords.needs_rehash(seat.password_hash):
         services.db.set_seat_password_hash(seat.seat_id, services.passwords.hash(body.password))

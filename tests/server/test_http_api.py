@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+
 import pytest
 
+from server.app import RedactTokens
+from server.security import mask_digits
 from tests.server.conftest import LiveServer, ManualClock, ServerFactory
 
 
@@ -155,3 +160,39 @@ async def test_login_upgrades_a_hash_made_with_other_parameters(server_factory: 
     await standard.login("seat-a")
     assert "m=65536" in standard.services.db.get_seat("seat-a").password_hash
     await standard.login("seat-a")  # and the upgraded hash still verifies
+
+
+async def test_oversized_body_refused_and_security_headers_set(live: LiveServer) -> None:
+    res = await live.http.post(
+        "/api/customer/tickets",
+        content=b'{"business_type": "password_reset", "customer_name": "' + b"x" * 100_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert res.status_code == 413
+    assert res.json()["detail"] == "请求内容过大"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b" " * 8192
+
+    streamed = await live.http.post("/api/customer/tickets", content=chunks())
+    assert streamed.status_code == 413
+    page = await live.http.get("/")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_tokens_and_long_numbers_are_masked_in_logs() -> None:
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("1.2.3.4", "/ws/seat?token=abc"),
+        None,
+    )
+    RedactTokens().filter(record)
+    assert "abc" not in record.getMessage() and "token=***" in record.getMessage()
+    assert mask_digits("seat 13812345678") == "seat 138****5678"
+    assert mask_digits("id 11010519491231002X ok") == "id 110***********002X ok"
