@@ -327,10 +327,9 @@ class RoutingEngine:
         self._clock(now, out)
         if seat.state is SeatState.OFFLINE:
             self._refuse(out, "not_logged_in", "坐席未签入，请先签入")
+        seat.pending_not_ready = None
         if seat.state in (SeatState.NOT_READY, SeatState.WRAP_UP):
             self._dispatch_seat(seat, self._now, out)
-        elif seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
-            seat.pending_not_ready = None
         return self._finish(out)
 
     def seat_set_not_ready(self, seat_id: str, reason: str, now: float) -> list[Decision]:
@@ -434,11 +433,23 @@ class RoutingEngine:
         star: int = 0,
         customer_name: str = "",
         queue_id: str | None = None,
+        arrival: float | None = None,
+        present: bool = True,
     ) -> list[Decision]:
         """A customer takes a ticket (取号) for a business; star level 0-7 (星级).
 
-        ``queue_id`` routes into a named queue instead of the business's configured one (a dedicated line the server
-        chose, e.g. for a private-banking customer).
+        Args:
+            session_id: the customer's session.
+            business_type: wire business code; picks the queue.
+            now: engine time.
+            star: star level 0-7.
+            customer_name: shown to the seat.
+            queue_id: route into this queue instead of the business's configured one (a dedicated line the server
+                chose, e.g. for a private-banking customer).
+            arrival: when the ticket was really taken (a customer restored by the server); their place and aging
+                count from it. Normally <= ``now``; a later value (another clock's skew) is kept as given.
+            present: False when the customer's page is not connected yet: they hold their place but are not offered
+                to a seat until :meth:`customer_reconnected` (within ``reconnect_grace_s``).
         """
         if session_id in self._customers:
             raise RoutingError("duplicate_session", "该会话已在排队中")
@@ -458,7 +469,7 @@ class RoutingEngine:
             session_id=session_id,
             business_type=str(business_type),
             star=star,
-            arrival=at,
+            arrival=at if arrival is None else arrival,
             queue_id=qid,
             entered_at=at,
             key=0.0,
@@ -474,7 +485,12 @@ class RoutingEngine:
         else:
             if target is not q:
                 self._move_stats(customer, q, target, reason, out)
-            self._dispatch_customer(customer, target, at, out)
+            if present:
+                self._dispatch_customer(customer, target, at, out)
+            else:
+                customer.queue_id = target.qid
+                customer.key = target.key_of(star, customer.arrival)
+                self._disconnect(customer, at)
         return self._finish(out)
 
     def customer_leave(self, session_id: str, now: float) -> list[Decision]:
@@ -632,6 +648,14 @@ class RoutingEngine:
     def seats(self) -> list[Seat]:
         """All seats ever logged in."""
         return list(self._seats.values())
+
+    def find_seat(self, seat_id: str) -> Seat | None:
+        """The seat's record, or None if it never logged in."""
+        return self._seats.get(seat_id)
+
+    def reserved_seats(self) -> list[Seat]:
+        """Seats ringing now (reserved for a customer, a transfer or a consult)."""
+        return list(self._reserved.values())
 
     def customer(self, session_id: str) -> Customer | None:
         """The customer's current record, or None when the session is no longer routed."""
