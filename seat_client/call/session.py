@@ -88,6 +88,7 @@ class CallSession:
         self._closed = False
         self._last_sample: tuple[float, int, int, int, int, int] | None = None
         self.remote_tracks: list[MediaStreamTrack] = []
+        self._local_proxies: list[MediaStreamTrack] = []
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.on("track", self._track_arrived)
         self.pc.on("connectionstatechange", self._state_changed)
@@ -114,14 +115,13 @@ class CallSession:
 
     async def start(self) -> None:
         """Add the local tracks, create the offer (aiortc gathers all candidates first) and send it."""
-        if self._video is not None:
-            self.pc.addTrack(self._relay.subscribe(self._video, buffered=False))
-        else:
-            self.pc.addTransceiver("video", direction="recvonly")
-        if self._audio is not None:
-            self.pc.addTrack(self._relay.subscribe(self._audio, buffered=False))
-        else:
-            self.pc.addTransceiver("audio", direction="recvonly")
+        for kind, source in (("video", self._video), ("audio", self._audio)):
+            if source is not None:
+                proxy = self._relay.subscribe(source, buffered=False)
+                self._local_proxies.append(proxy)
+                self.pc.addTrack(proxy)
+            else:
+                self.pc.addTransceiver(kind, direction="recvonly")
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
         local = self.pc.localDescription
@@ -206,3 +206,5 @@ class CallSession:
             await asyncio.wait_for(self.pc.close(), timeout=5)
         except TimeoutError:
             self._log("peer connection close timed out", level=logging.WARNING)
+        for proxy in self._local_proxies:
+            proxy.stop()  # unsubscribe from the relay; the camera itself stays on for the preview and the next call

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from abc import abstractmethod
@@ -10,6 +9,7 @@ from abc import abstractmethod
 import av
 import numpy as np
 from aiortc import VideoStreamTrack
+from aiortc.mediastreams import MediaStreamError
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,6 @@ class ThreadedVideoTrack(VideoStreamTrack):
     async def recv(self) -> av.VideoFrame:  # type: ignore[override]
         """The newest captured frame, stamped with this track's 90 kHz pts."""
         if self.readyState != "live":
-            from aiortc.mediastreams import MediaStreamError
-
             raise MediaStreamError
         self._ensure_thread()
         pts, time_base = await self.next_timestamp()
@@ -124,8 +122,3 @@ def _copy_frame(source: av.VideoFrame) -> av.VideoFrame:
         else:  # different padding: go through numpy
             return av.VideoFrame.from_ndarray(source.to_ndarray(), format=source.format.name)
     return copy
-
-
-async def first_frame(track: ThreadedVideoTrack, timeout: float = 5.0) -> av.VideoFrame:
-    """Receive one frame (helper for self-tests)."""
-    return await asyncio.wait_for(track.recv(), timeout)

@@ -127,9 +127,13 @@ async def test_call_decodes_frames_both_ways() -> None:
     finally:
         await session.close()
         await customer.pc.close()
+        proxies_ended = all(p.readyState == "ended" for p in session._local_proxies)
+        camera_live = camera.readyState == "live"
         camera.stop()
         customer.camera.stop()
     assert session.connection_state == "closed"
+    assert len(session._local_proxies) == 2 and proxies_ended  # unsubscribed from the relay
+    assert camera_live  # the camera outlives the call (preview, next call)
     await session.close()  # idempotent
 
 
