@@ -320,7 +320,7 @@ class CallRecorder:
                 return
             self.run_pending(final=True)
             try:
-                self._close_segment()
+                self._close_segment(final=True)
             except Exception as exc:
                 self._fail(exc)
                 return
@@ -363,6 +363,13 @@ class CallRecorder:
                     break
             elif slot + cfg.av_latency_s > now + 1e-9:
                 break
+            if self._seg_frames_done >= round(cfg.segment_seconds * fps):
+                # The segment is full and the next slot is due: close it now (lazily, so that the segment open at
+                # stop time always holds the last frames and carries the "final" flag).
+                self._close_segment()
+                self._maybe_recover()
+                self._open_segment(slot)
+                continue
             lag = now - (slot + cfg.av_latency_s)
             if cfg.adaptive and not final and lag > cfg.max_lag_s:
                 self._skip_to(now - cfg.av_latency_s)
@@ -380,11 +387,6 @@ class CallRecorder:
             self._emit_slot(slot, fps)
             self._since_degrade += 1
             self._seg_busy += time.perf_counter() - began
-            if self._seg_frames_done >= round(cfg.segment_seconds * fps):
-                seg_end = self._seg_start + self._seg_frames_done / fps
-                self._close_segment()
-                self._maybe_recover()
-                self._open_segment(seg_end)
 
     def _drain_audio(self) -> None:
         with self._lock:
@@ -444,7 +446,8 @@ class CallRecorder:
         self._seg_busy = 0.0
         self._audio_pos = round(start * self.config.audio_rate)
 
-    def _close_segment(self) -> None:
+    def _close_segment(self, final: bool = False) -> None:
+        """Finishes, encrypts and spools the current segment; ``final`` marks the recording's last segment."""
         enc, self._enc = self._enc, None
         if enc is None:
             return
@@ -472,6 +475,7 @@ class CallRecorder:
             "width": cfg.width,
             "height": cfg.height,
             "gap_before_s": round(self._seg_gap, 6),
+            "final": final,
             "plaintext_sha256": hashlib.sha256(plaintext).hexdigest(),
             "plaintext_size": len(plaintext),
             "container": "mp4",

@@ -22,12 +22,14 @@ import binascii
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
+from seat_client.recording.segment_format import key_id_of
 from server.recordings.store import MAX_CHUNK_BYTES, RecordingStore, UploadError, UploadState
 
 TUS_VERSION = "1.0.0"
@@ -106,13 +108,25 @@ def seat_id_of(principal: Any) -> str:
     return seat_id
 
 
-def build_recordings_router(store: RecordingStore, authenticate_seat: Callable[..., Any]) -> APIRouter:
+class RecordingKeyResponse(BaseModel):
+    """The server's X25519 recording public key that seats wrap per-recording keys for."""
+
+    algorithm: str = "X25519-HKDF-SHA256/AES-256-GCM"
+    key_id: str
+    public_key: str
+
+
+def build_recordings_router(
+    store: RecordingStore, authenticate_seat: Callable[..., Any], recording_public_key: bytes | None = None
+) -> APIRouter:
     """Builds the upload router over ``store``.
 
     Args:
         store: the recording store (one per app; it is thread-safe).
         authenticate_seat: a FastAPI dependency that authenticates the seat (raising 401 otherwise) and returns
             its id or an object with ``seat_id`` / ``seat.seat_id``.
+        recording_public_key: raw 32-byte X25519 public key (``ServerKeys.recording_public_raw``); when given,
+            ``GET /api/recordings/key`` hands it to authenticated seats. Seats should pin its ``key_id``.
 
     Returns:
         An ``APIRouter`` with prefix ``/api/recordings``.
@@ -120,6 +134,16 @@ def build_recordings_router(store: RecordingStore, authenticate_seat: Callable[.
     router = APIRouter(prefix="/api/recordings", tags=["recordings"])
     # A module-level alias would be needed for Annotated[...] under postponed annotations; a default is simpler.
     seat_dep = Depends(authenticate_seat)
+
+    if recording_public_key is not None:
+        key_response = RecordingKeyResponse(
+            key_id=key_id_of(X25519PublicKey.from_public_bytes(recording_public_key)).hex(),
+            public_key=base64.b64encode(recording_public_key).decode(),
+        )
+
+        @router.get("/key", response_model=RecordingKeyResponse)
+        async def recording_key(seat: Any = seat_dep) -> RecordingKeyResponse:
+            return key_response
 
     @router.post("/uploads", status_code=201, response_model=UploadStatus)
     async def create_upload(body: CreateUploadRequest, response: Response, seat: Any = seat_dep) -> Any:

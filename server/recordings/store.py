@@ -454,6 +454,30 @@ class RecordingStore:
             )
             return [self._stored(r["recording_id"], r["segment_index"]) for r in rows]
 
+    def recordings_for_session(self, session_id: str) -> list[str]:
+        """Ids of the recordings of a session that have at least one stored segment."""
+        with self._lock:
+            rows = self.db.query(
+                "select recording_id from recordings where session_id = ? order by created_at", [session_id]
+            )
+            return [r["recording_id"] for r in rows]
+
+    def missing_segments(self, recording_id: str) -> list[int] | None:
+        """Indexes still missing before the recording's final segment; None while the final one is unknown."""
+        with self._lock:
+            rows = list(
+                self.db.query("select segment_index, meta from segments where recording_id = ?", [recording_id])
+            )
+        indexes = {r["segment_index"] for r in rows}
+        finals = [r["segment_index"] for r in rows if json.loads(r["meta"]).get("final")]
+        if not finals:
+            return None
+        return [i for i in range(finals[0] + 1) if i not in indexes]
+
+    def recording_complete(self, recording_id: str) -> bool:
+        """True once the final segment and every segment before it are stored."""
+        return self.missing_segments(recording_id) == []
+
     def recording(self, recording_id: str) -> RecordingRow:
         """A recording's retention state."""
         with self._lock:

@@ -93,6 +93,7 @@ def test_segments_play_on_their_own_and_cover_the_call(tmp_path: Path, server_ke
         assert tone_energy(dec.audio, dec.audio_rate, 440.0) > 100
         assert tone_energy(dec.audio, dec.audio_rate, 1500.0) > 100
     assert total == pytest.approx(5.0, rel=0.01)
+    assert [s.meta["final"] for s in segments] == [False, False, True]
     assert rec.state == RecorderState.STOPPED
 
 

@@ -24,6 +24,7 @@ from seat_client.recording.recorder import CallRecorder, RecorderConfig
 from seat_client.recording.spool import SegmentSpool
 from server.evidence.chain import EvidenceError, EvidenceLedger, verify_chain
 from server.evidence.keys import ServerKeys
+from server.evidence.sealing import EvidenceCoordinator
 from server.evidence.verifier import verify_session
 from server.recordings.store import RecordingStore
 from tests.seat_client.recording.helpers import SyntheticCall
@@ -215,3 +216,48 @@ def test_exported_file_reads_as_mp4(recorded: Recorded, tmp_path: Path) -> None:
     with av.open(io.BytesIO((tmp_path / "x" / "evidence.mp4").read_bytes())) as c:
         assert c.streams.video[0].codec_context.name == "h264"
         assert c.streams.audio[0].codec_context.name == "aac"
+
+
+def _upload(store: RecordingStore, path: Path, index: int) -> None:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    state = store.create_upload("seat-1", path.name.split("_")[0], SESSION, index, len(data), digest)
+    store.append_chunk(state.upload_id, "seat-1", 0, data, hashlib.sha256(data).digest())
+    store.complete_upload(state.upload_id, "seat-1")
+
+
+def test_chain_is_sealed_once_the_ended_session_has_its_whole_recording(recorded: Recorded, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(recorded.keys_dir, data_dir / "keys")
+    ledger = EvidenceLedger(data_dir, ServerKeys.load(data_dir))
+    coordinator = EvidenceCoordinator(ledger)
+    store = RecordingStore(data_dir, on_segment_stored=coordinator.on_segment_stored)
+    coordinator.store = store
+    _upload(store, recorded.spool_files[0], 0)
+    _upload(store, recorded.spool_files[2], 2)  # the final segment arrives before segment 1
+    assert coordinator.session_ended(SESSION, "completed") is False
+    assert ledger.entries(SESSION)[-1].kind == "event"
+    _upload(store, recorded.spool_files[1], 1)  # the late upload completes the recording: sealed now
+    assert ledger.entries(SESSION)[-1].kind == "seal"
+    assert verify_session(data_dir, SESSION).ok
+
+
+def test_overdue_session_is_sealed_with_what_is_missing(recorded: Recorded, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(recorded.keys_dir, data_dir / "keys")
+    now = [1_800_000_000.0]
+    ledger = EvidenceLedger(data_dir, ServerKeys.load(data_dir), clock=lambda: now[0])
+    coordinator = EvidenceCoordinator(ledger, clock=lambda: now[0])
+    store = RecordingStore(data_dir, on_segment_stored=coordinator.on_segment_stored)
+    coordinator.store = store
+    _upload(store, recorded.spool_files[0], 0)
+    _upload(store, recorded.spool_files[2], 2)
+    coordinator.session_ended(SESSION)
+    assert coordinator.seal_overdue([SESSION], grace_s=3600) == []
+    now[0] += 7200
+    assert coordinator.seal_overdue([SESSION], grace_s=3600) == [SESSION]
+    kinds = [e.kind for e in ledger.entries(SESSION)]
+    assert kinds[-2:] == ["event", "seal"]
+    assert ledger.entries(SESSION)[-2].payload["detail"]["missing"] == {recorded.spool_files[0].name.split("_")[0]: [1]}
+    report = verify_session(data_dir, SESSION)
+    assert not report.ok and any("不连续" in p for p in report.problems)
