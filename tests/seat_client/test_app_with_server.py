@@ -88,32 +88,42 @@ def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings
 
 
 def test_auto_answer_and_exit_after_calls(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]
-    """The demo/benchmark mode: ready by itself, answers by itself, asks to exit after N calls."""
+    """The demo/benchmark mode: ready by itself, answers by itself (call after call), exits after N calls."""
     settings.auto_answer = True
-    seat = build_seat_app(settings, exit_after_calls=1)
+    seat = build_seat_app(settings, exit_after_calls=2)
     qtbot.addWidget(seat.window)
     qtbot.addWidget(seat.login_dialog)
     controller = seat.controller
-    customer = SimulatedCustomer(settings.server_url, "account_activation", "王五")
+    customers = [
+        SimulatedCustomer(settings.server_url, "account_activation", "王五"),
+        SimulatedCustomer(settings.server_url, "sms_signing", "孙八"),
+    ]
     exits: list[bool] = []
     controller.exitRequested.connect(lambda: exits.append(True))
 
     async def scenario() -> None:
         assert await seat.start("demo123")
         await wait_until(lambda: controller.seat_state == "ready", message="auto-ready")
-        await customer.start()
-        await wait_until(lambda: controller.remote_pump.counters.drawn >= 30, timeout=30, message="30 frames drawn")
-        assert seat.window.call_panel.call_business.text() == "业务:账户激活"
-        await customer.hangup()
-        await wait_until(lambda: bool(exits), message="exitRequested")
-        assert controller.calls_completed == 1
+        counters = controller.remote_pump.counters
+        for number, (customer, label) in enumerate(zip(customers, ["账户激活", "短信签约"], strict=True), 1):
+            before = counters.drawn
+            await customer.start()
+            await wait_until(lambda d=before: counters.drawn >= d + 30, timeout=30, message=f"call {number} drawn")
+            assert seat.window.call_panel.call_business.text() == f"业务:{label}"
+            await wait_until(lambda c=customer: c.frames["video"] >= 30, timeout=30, message=f"call {number} sent")
+            await customer.hangup()
+            await wait_until(lambda n=number: controller.calls_completed == n, message=f"call {number} ended")
+            assert bool(exits) == (number == 2)
+            if number == 1:
+                await wait_until(lambda: controller.seat_state == "ready", message="ready again after the call")
         assert seat.window.call_panel.page == "idle"
         await seat.close()
 
     try:
-        run_async(qasync_loop, scenario(), timeout=90)
+        run_async(qasync_loop, scenario(), timeout=120)
     finally:
-        run_async(qasync_loop, customer.close())
+        for customer in customers:
+            run_async(qasync_loop, customer.close())
 
 
 def test_decline_and_withdrawn_call_return_to_idle(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]
