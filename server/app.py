@@ -20,7 +20,7 @@ from server.deps import Services
 from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue, FifoQueue
 from server.routers import auth, customer, health, sessions, signalling
-from server.security import SeatPasswords
+from server.security import LoginThrottle, SeatPasswords
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,12 @@ def create_app(
         coordinator = CallCoordinator(db, settings, queue_factory(), clock)
         coordinator.restore()
         app.state.services = Services(
-            settings=settings, db=db, coordinator=coordinator, clock=clock, passwords=passwords
+            settings=settings,
+            db=db,
+            coordinator=coordinator,
+            clock=clock,
+            passwords=passwords,
+            login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_s),
         )
         logger.info("server ready (data dir %s, dev mode %s)", settings.data_dir, settings.dev_mode)
         try:

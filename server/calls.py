@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,14 @@ END_MESSAGES: dict[wire.EndReason, str] = {
 
 NO_SEAT_ONLINE = wire.Notice(code="no_seat_online", message="当前暂无坐席在线,请您稍候或稍后再来")
 SEAT_ONLINE = wire.Notice(code="seat_online", message="坐席已上线,请耐心等待")
+
+
+def clean_customer_name(name: str) -> str:
+    """A customer-supplied name made safe to show anywhere: control/format characters become spaces, runs of
+    whitespace collapse, and markup-looking angle brackets are removed (Qt labels may otherwise render rich text)."""
+    cleaned = "".join(" " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in name)
+    cleaned = cleaned.replace("<", "").replace(">", "")
+    return " ".join(cleaned.split())
 
 
 class Peer(Protocol):
@@ -174,7 +183,7 @@ class CallCoordinator:
         now = self.clock()
         sid = new_session_id()
         token = new_token()
-        name = customer_name.strip()
+        name = clean_customer_name(customer_name)
         self.db.create_session(sid, business_type.value, name, hash_token(token), now)
         self._event(sid, "queued", business_type=business_type.value)
         live = LiveSession(sid, business_type.value, name, now)

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from server.calls import CallCoordinator, Clock
 from server.db import Database, SeatRow
-from server.security import SeatPasswords, hash_token
+from server.security import LoginThrottle, SeatPasswords, hash_token
 from server.settings import Settings
 
 
@@ -23,6 +23,7 @@ class Services:
     coordinator: CallCoordinator
     clock: Clock
     passwords: SeatPasswords
+    login_throttle: LoginThrottle
 
 
 def get_services(connection: HTTPConnection) -> Services:

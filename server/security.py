@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections import deque
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -48,6 +50,45 @@ class SeatPasswords:
     def needs_rehash(self, password_hash: str) -> bool:
         """True if the stored hash uses other argon2 parameters than this hasher."""
         return self._hasher.check_needs_rehash(password_hash)
+
+
+class LoginThrottle:
+    """Locks a seat id out for a while after repeated wrong passwords (counts failures per seat id).
+
+    Args:
+        max_failures: wrong passwords allowed within ``window_s``; the next attempt is refused until the oldest
+            failure leaves the window.
+        window_s: the sliding window, in seconds.
+    """
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window = timedelta(seconds=window_s)
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def retry_after(self, seat_id: str, now: datetime) -> float | None:
+        """Seconds until this seat id may try again, or None if it may try now."""
+        failures = self._failures.get(seat_id)
+        if not failures:
+            return None
+        while failures and now - failures[0] >= self.window:
+            failures.popleft()
+        if not failures:
+            del self._failures[seat_id]
+            return None
+        if len(failures) < self.max_failures:
+            return None
+        return (failures[0] + self.window - now).total_seconds()
+
+    def failed(self, seat_id: str, now: datetime) -> None:
+        """Record a wrong password."""
+        if len(self._failures) > 10_000:  # bound memory against floods of made-up seat ids
+            self._failures.clear()
+        self._failures.setdefault(seat_id, deque()).append(now)
+
+    def succeeded(self, seat_id: str) -> None:
+        """Forget the failures of a seat id that logged in."""
+        self._failures.pop(seat_id, None)
 
 
 def new_token() -> str:

@@ -72,6 +72,8 @@ class Settings(BaseModel):
         log_level: logging level name for ``python -m server``.
         password_hash_profile: ``standard`` argon2id parameters, or ``dev_fast`` (cheap, for test suites; refused
             outside dev mode).
+        login_max_failures: wrong passwords per seat id within ``login_lockout_s`` before logins are refused (429).
+        login_lockout_s: the window (and longest lockout) for ``login_max_failures``.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -88,6 +90,8 @@ class Settings(BaseModel):
     dev_seed_seats: list[SeedSeat] = Field(default_factory=_default_dev_seats)
     log_level: str = "INFO"
     password_hash_profile: Literal["standard", "dev_fast"] = "standard"
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_lockout_s: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -131,6 +135,8 @@ _ENV_FIELDS = {
     "ws_max_size_bytes",
     "log_level",
     "password_hash_profile",
+    "login_max_failures",
+    "login_lockout_s",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, status
@@ -27,13 +29,26 @@ class SeatInfo(BaseModel):
 @router.post("/api/auth/login", response_model=wire.LoginResponse)
 async def login(body: wire.LoginRequest, services: ServicesDep) -> wire.LoginResponse:
     """Exchange a seat id and password for a bearer token."""
+    throttle = services.login_throttle
+    wait_s = throttle.retry_after(body.seat_id, services.clock())
+    if wait_s is not None:
+        minutes = max(1, math.ceil(wait_s / 60))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"密码错误次数过多,请 {minutes} 分钟后再试",
+            headers={"Retry-After": str(math.ceil(wait_s))},
+        )
     seat = services.db.get_seat(body.seat_id)
-    ok = services.passwords.verify(seat.password_hash if seat else None, body.password)
+    # argon2 is deliberately slow: keep it off the event loop that carries every call's signalling.
+    ok = await asyncio.to_thread(services.passwords.verify, seat.password_hash if seat else None, body.password)
     if seat is None or not ok or not seat.enabled:
+        throttle.failed(body.seat_id, services.clock())
         logger.info("login refused for seat %r", mask_digits(body.seat_id[:64]))
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "坐席号或密码错误")
+    throttle.succeeded(body.seat_id)
     if services.passwords.needs_rehash(seat.password_hash):
-        services.db.set_seat_password_hash(seat.seat_id, services.passwords.hash(body.password))
+        new_hash = await asyncio.to_thread(services.passwords.hash, body.password)
+        services.db.set_seat_password_hash(seat.seat_id, new_hash)
     now = services.clock()
     expires_at = now + timedelta(seconds=services.settings.token_lifetime_s)
     token = new_token()

@@ -196,3 +196,25 @@ def test_tokens_and_long_numbers_are_masked_in_logs() -> None:
     assert "abc" not in record.getMessage() and "token=***" in record.getMessage()
     assert mask_digits("seat 13812345678") == "seat 138****5678"
     assert mask_digits("id 11010519491231002X ok") == "id 110***********002X ok"
+
+
+async def test_repeated_wrong_passwords_lock_the_seat_id_for_a_while(server_factory: ServerFactory) -> None:
+    clock = ManualClock()
+    live = await server_factory(clock=clock, login_max_failures=3, login_lockout_s=300)
+    for _ in range(3):
+        res = await live.http.post("/api/auth/login", json={"seat_id": "seat-a", "password": "guess"})
+        assert res.status_code == 401
+    locked = await live.http.post("/api/auth/login", json={"seat_id": "seat-a", "password": "pw-a-123"})
+    assert locked.status_code == 429
+    assert locked.json()["detail"] == "密码错误次数过多,请 5 分钟后再试"
+    assert locked.headers["retry-after"] == "300"
+    await live.login("seat-b")  # other seats are not affected
+    clock.advance(300)
+    await live.login("seat-a")  # the window has passed; a success clears the count
+    res = await live.http.post("/api/auth/login", json={"seat_id": "seat-a", "password": "guess"})
+    assert res.status_code == 401
+
+
+async def test_customer_name_is_cleaned(live: LiveServer) -> None:
+    ticket = await live.ticket(name=" 张\n三\u200b<b>\x00 ")
+    assert (await live.record(ticket["session_id"]))["customer_name"] == "张 三 b"
