@@ -479,3 +479,17 @@ def test_decisions_due_before_a_refused_event_are_delivered_with_the_next_call()
     assert e.next_deadline() == 20
     d = e.advance(20)
     assert [(x.session_id, x.reason) for x in of_type(d, SessionEnded)] == [(sid(1), EndReason.CUSTOMER_DISCONNECTED)]
+
+
+def test_restored_arrival_keeps_its_ticket_time_and_absent_customers_wait_unoffered():
+    e = engine(reconnect_grace_s=30)
+    e.seat_login("s1", [Skill("a")], 0)
+    e.customer_arrive(sid(1), PR, 100)
+    e.customer_arrive(sid(2), PR, 101, arrival=50)  # restored: took the ticket at 50
+    assert e.queue_order("a") == [sid(2), sid(1)]
+    d = e.customer_arrive(sid(3), PR, 102, present=False)
+    assert offers(d) == [] and sid(3) not in e.queue_order("a")
+    e.seat_set_ready("s1", 103)  # offered sid(2); the absent customer is not offered
+    assert [s.seat_id for s in e.reserved_seats()] == ["s1"] and e.find_seat("nope") is None
+    e.customer_reconnected(sid(3), 110)
+    assert e.queue_order("a") == [sid(1), sid(3)]
