@@ -274,6 +274,11 @@ class IdCardResult:
 # Engine
 
 
+_DET_MAX_SIDE = 640
+_DET_LIMIT_TYPE = "max"
+"""The text detector sees the card downscaled to 640 x 404 (~30 % less CPU than 856 x 540, no accuracy change on
+the benchmark cards); recognition still crops the text lines from the full-resolution card."""
+
 _engine: Any = None
 _engine_lock = threading.Lock()
 _run_lock = threading.Lock()
@@ -298,7 +303,8 @@ def get_ocr_engine() -> Any:
                     "EngineConfig.onnxruntime.intra_op_num_threads": 1,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                     "Det.model_path": str(verified_model_path("ocr_det")),
-                    "Det.limit_side_len": CARD_SIZE[1],
+                    "Det.limit_side_len": _DET_MAX_SIDE,
+                    "Det.limit_type": _DET_LIMIT_TYPE,
                     "Rec.model_path": str(verified_model_path("ocr_rec")),
                     # Batch 1 and a narrow minimum width: short labels are not padded to 320 px (~35 % faster).
                     "Rec.rec_img_shape": [3, 48, 96],
@@ -312,9 +318,9 @@ def get_ocr_engine() -> Any:
 
 def _run_ocr(card_bgr: np.ndarray) -> list[OcrBox]:
     engine = get_ocr_engine()
-    with _run_lock:  # RapidOCR mutates per-call settings on the instance: serialise calls.
-        out = engine(card_bgr)
-    if out is None or getattr(out, "txts", None) is None or out.boxes is None:
+    with _run_lock:  # RapidOCR keeps per-call flags on the instance: serialise calls and always set them.
+        out = engine(card_bgr, use_det=True, use_cls=False, use_rec=True)
+    if out is None or getattr(out, "txts", None) is None or getattr(out, "boxes", None) is None:
         return []
     boxes = []
     for quad, text, score in zip(out.boxes, out.txts, out.scores, strict=False):
@@ -332,6 +338,27 @@ def _run_ocr(card_bgr: np.ndarray) -> list[OcrBox]:
                 )
             )
     return boxes
+
+
+def _recognise_region(card_bgr: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> OcrBox | None:
+    """Recognition only (no detection) on one region: for a short value the detector missed (e.g. a lone "男")."""
+    h, w = card_bgr.shape[:2]
+    xi0, yi0 = max(0, round(x0)), max(0, round(y0))
+    xi1, yi1 = min(w, round(x1)), min(h, round(y1))
+    if xi1 - xi0 < 8 or yi1 - yi0 < 8:
+        return None
+    crop = card_bgr[yi0:yi1, xi0:xi1]
+    engine = get_ocr_engine()
+    with _run_lock:
+        out = engine(crop, use_det=False, use_cls=False, use_rec=True)
+    txts = getattr(out, "txts", None)
+    if not txts:
+        return None
+    text = re.sub(r"\s+", "", str(txts[0]))
+    score = float(out.scores[0]) if getattr(out, "scores", None) else 0.0
+    if not text:
+        return None
+    return OcrBox(text, score, float(xi0), float(yi0), float(xi1), float(yi1))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -544,8 +571,21 @@ def _label_box(key: str, found: dict[str, OcrBox], w: float, h: float, rows_v: d
 
 def _row_values(values: Sequence[OcrBox], label: OcrBox, x_max: float, tol: float = 0.6) -> list[OcrBox]:
     band = max(label.h, 1.0) * tol
-    out = [b for b in values if abs(b.cy - label.cy) <= band and b.x0 >= label.x1 - 0.5 * label.h and b.x0 < x_max]
+    # A value's centre is right of the label (a lone character's box can be wide and reach back over the label).
+    out = [b for b in values if abs(b.cy - label.cy) <= band and (b.x0 + b.x1) / 2 > label.x1 and b.x0 < x_max]
     return sorted(out, key=lambda b: b.x0)
+
+
+def _row_or_region(
+    values: Sequence[OcrBox], label: OcrBox, x_max: float, card: np.ndarray, *, tol: float = 0.6
+) -> list[OcrBox]:
+    """Values in the label's row; if none was detected, recognise the region where the value must be."""
+    found = _row_values(values, label, x_max, tol)
+    if found or not label.text:  # no fallback when the label itself was only placed by geometry
+        return found
+    pad = 0.35 * label.h
+    box = _recognise_region(card, label.x1 + pad, label.y0 - pad, x_max - pad, label.y1 + pad)
+    return [box] if box is not None else []
 
 
 def _join(boxes: Sequence[OcrBox]) -> OcrField:
@@ -621,16 +661,16 @@ def _parse_front(boxes: list[OcrBox], card: np.ndarray) -> IdCardFrontResult:
         used.update(id(b) for b in out)
         return out
 
-    name = _join(take(_row_values(values, name_l, portrait_x)))
+    name = _join(take(_row_or_region(values, name_l, portrait_x, card)))
     res.name = OcrField(_cjk(name.value), name.confidence, name.raw)
     eth_x = eth_l.x0 if "ethnicity" in found else _FRONT_LABEL_U["ethnicity"] * w
-    sex = _join(take(_row_values(values, sex_l, eth_x - 2)))
+    sex = _join(take(_row_or_region(values, sex_l, eth_x - 2, card)))
     sex_v = "男" if "男" in sex.value else ("女" if "女" in sex.value else "")
     res.sex = OcrField(sex_v, sex.confidence, sex.raw)
-    eth = _join(take(_row_values(values, eth_l, portrait_x)))
+    eth = _join(take(_row_or_region(values, eth_l, portrait_x, card)))
     res.ethnicity = OcrField(_cjk(eth.value), eth.confidence, eth.raw)
 
-    birth = _join(take(_row_values(values, birth_l, portrait_x)))
+    birth = _join(take(_row_or_region(values, birth_l, portrait_x, card)))
     res.birth_date = _parse_birth(birth.raw)
     res.birth = OcrField(res.birth_date.isoformat() if res.birth_date else "", birth.confidence, birth.raw)
 
@@ -648,7 +688,7 @@ def _parse_front(boxes: list[OcrBox], card: np.ndarray) -> IdCardFrontResult:
         re.sub(r"[^\w\u4e00-\u9fff·\-()()]", "", addr.value).translate(_T2S), addr.confidence, addr.raw
     )
 
-    idv = _join(take(_row_values(values, id_l, float(w), tol=0.9)))
+    idv = _join(take(_row_or_region(values, id_l, float(w), card, tol=0.9)))
     raw_id = idv.raw
     if not re.search(r"[0-9A-Za-z]{15,}", raw_id):
         # Fall back to any 18-character token on the card (the label may have been misread).
@@ -694,9 +734,9 @@ def _parse_back(boxes: list[OcrBox], card: np.ndarray, today: dt.date) -> IdCard
     found, values = _split_at_labels(boxes, _BACK_LABELS)
     auth_l = _label_box("authority", found, w, h, _BACK_ROWS_V) or OcrBox("", 0, 0.2 * w, 0.7 * h, 0.36 * w, 0.78 * h)
     val_l = _label_box("validity", found, w, h, _BACK_ROWS_V) or OcrBox("", 0, 0.2 * w, 0.82 * h, 0.36 * w, 0.9 * h)
-    auth = _join(_row_values(values, auth_l, float(w)))
+    auth = _join(_row_or_region(values, auth_l, float(w), card))
     res.authority = OcrField(_cjk(auth.value), auth.confidence, auth.raw)
-    val = _join(_row_values(values, val_l, float(w)))
+    val = _join(_row_or_region(values, val_l, float(w), card))
     m = _VALIDITY_RE.search(val.raw.replace("长朗", "长期"))
     if m:
         try:
