@@ -61,17 +61,16 @@ class WebSocketPeer:
             except Exception as exc:  # the socket is gone; the reader side notices and cleans up
                 logger.debug("%s: send failed: %s", self.label, exc)
                 return
+            finally:
+                self._outbox.task_done()
 
     async def finish(self) -> None:
         """Flush what can still be sent, then stop the writer (called when the reader loop ends)."""
         self._closing = True
-        if self.websocket.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(asyncio.TimeoutError, Exception):
-                await asyncio.wait_for(self._flush(), timeout=1.0)
+        if self.websocket.application_state == WebSocketState.CONNECTED and not self._writer.done():
+            drained = asyncio.create_task(self._outbox.join())
+            await asyncio.wait({drained, self._writer}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+            drained.cancel()
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._writer
-
-    async def _flush(self) -> None:
-        while not self._outbox.empty() and not self._writer.done():
-            await asyncio.sleep(0)
