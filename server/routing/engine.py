@@ -572,6 +572,7 @@ class RoutingEngine:
         self._end_leg(customer, at, out)
         old = self._queues[customer.queue_id]
         customer.tier = 0
+        customer.entered_at = at  # the wait limit (max_wait_s) counts from the transfer
         if target is not old:
             self._move_stats(customer, old, target, "transfer", out)
         self._dispatch_customer(customer, target, at, out, front=True)
@@ -593,6 +594,7 @@ class RoutingEngine:
         at = self._now
         self._end_leg(customer, at, out)
         customer.tier = 0
+        customer.entered_at = at
         self._offer(customer, target, OfferKind.TRANSFER, at, out)
         return self._finish(out)
 
@@ -1178,6 +1180,7 @@ class RoutingEngine:
             self._stop_consult(customer, at, out, "host_left")
             if self.config.seat_drop_in_call == "requeue":
                 customer.tier = 0
+                customer.entered_at = at
                 self._dispatch_customer(customer, self._queues[customer.queue_id], at, out, front=True)
             else:
                 customer.state = CustomerState.ENDED
