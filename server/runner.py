@@ -19,6 +19,8 @@ def uvicorn_config(settings: Settings, app: Any = None, **overrides: Any) -> uvi
         "host": settings.host,
         "port": settings.port,
         "ws_max_size": settings.ws_max_size_bytes,
+        "ws_ping_interval": settings.ws_ping_interval_s,
+        "ws_ping_timeout": settings.ws_ping_timeout_s,
         "log_level": settings.log_level.lower(),
         "lifespan": "on",
         "proxy_headers": False,

@@ -68,6 +68,9 @@ class Settings(BaseModel):
         customer_grace_s: how long a waiting customer whose page lost its connection keeps their place.
         ws_max_size_bytes: largest WebSocket frame the transport accepts at all; bigger ones close the connection.
             Messages above ``wire.MAX_MESSAGE_BYTES`` but below this get an error reply and the connection survives.
+        ws_ping_interval_s: how often the server pings each WebSocket; with ``ws_ping_timeout_s`` this bounds how
+            long a phone that silently lost its network still counts as connected.
+        ws_ping_timeout_s: how long a ping may go unanswered before the connection is dropped.
         dev_seed_seats: seat accounts created (or reset) at start, only in dev mode.
         log_level: logging level name for ``python -m server``.
         password_hash_profile: ``standard`` argon2id parameters, or ``dev_fast`` (cheap, for test suites; refused
@@ -87,6 +90,8 @@ class Settings(BaseModel):
     token_lifetime_s: float = Field(default=12 * 3600.0, gt=0)
     customer_grace_s: float = Field(default=30.0, gt=0, le=3600)
     ws_max_size_bytes: int = Field(default=256 * 1024, ge=64 * 1024, le=16 * 1024 * 1024)
+    ws_ping_interval_s: float = Field(default=10.0, gt=0, le=300)
+    ws_ping_timeout_s: float = Field(default=10.0, gt=0, le=300)
     dev_seed_seats: list[SeedSeat] = Field(default_factory=_default_dev_seats)
     log_level: str = "INFO"
     password_hash_profile: Literal["standard", "dev_fast"] = "standard"
@@ -133,6 +138,8 @@ _ENV_FIELDS = {
     "token_lifetime_s",
     "customer_grace_s",
     "ws_max_size_bytes",
+    "ws_ping_interval_s",
+    "ws_ping_timeout_s",
     "log_level",
     "password_hash_profile",
     "login_max_failures",

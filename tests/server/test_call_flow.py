@@ -444,3 +444,18 @@ async def test_second_page_for_the_same_ticket_replaces_the_first(live: LiveServ
 def _token_of(client: WsClient) -> str:
     path = client.ws.request.path if client.ws.request else ""
     return path.split("token=", 1)[1]
+
+
+async def test_silent_network_loss_is_noticed_by_keepalive(server_factory: ServerFactory) -> None:
+    live = await server_factory(ws_ping_interval_s=0.2, ws_ping_timeout_s=0.2)
+    customer, sid = await live.customer()
+    seat = await live.seat("seat-a")
+    await seat.expect("call_offered", session_id=sid)
+    await seat.send({"type": "answer_call", "session_id": sid})
+    await seat.expect("call_answered")
+    await customer.expect("call_connected")
+    customer.ws.transport.pause_reading()  # the phone stops answering (no close, no pong): a dead network
+    ended = await seat.expect("call_ended", session_id=sid)
+    assert ended["reason"] == "customer_disconnected"
+    assert (await live.record(sid))["end_reason"] == "customer_disconnected"
+    customer.ws.transport.abort()
