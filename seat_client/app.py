@@ -117,9 +117,9 @@ class _Binder(QObject):
         self.window.set_seat_state(state, reason or None)
         self._shot(f"state-{state}")
 
-    @Slot(str, str, float)
-    def _offered(self, label: str, name: str, waited: float) -> None:
-        self.window.show_ringing(label, name, waited)
+    @Slot(str, str, float, float)
+    def _offered(self, label: str, name: str, waited: float, ring_timeout_s: float) -> None:
+        self.window.show_ringing(label, name, waited, ring_timeout_s)
         self._shot("ringing")
 
     @Slot(str, str)

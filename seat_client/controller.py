@@ -75,8 +75,8 @@ class SeatController(QObject):
     seatStateChanged = Signal(str, str)
     """state, reason ('' if none)."""
     waitingChanged = Signal(int)
-    callOffered = Signal(str, str, float)
-    """business label, customer name, seconds waited."""
+    callOffered = Signal(str, str, float, float)
+    """business label, customer name, seconds waited, seconds left to answer."""
     callStarted = Signal(str, str)
     """business label, customer name (the seat won the call; media connects next)."""
     mediaConnected = Signal()
@@ -293,7 +293,7 @@ class SeatController(QObject):
         queued = msg.queued_at if msg.queued_at.tzinfo else msg.queued_at.replace(tzinfo=UTC)
         waited = max(0.0, (datetime.now(UTC) - queued).total_seconds())
         logger.info("[%s] call offered: %s", msg.session_id, msg.business_type)
-        self.callOffered.emit(msg.business_label, msg.customer_name, waited)
+        self.callOffered.emit(msg.business_label, msg.customer_name, waited, msg.ring_timeout_s)
         if self.settings.auto_answer:
             await self._send(SeatAnswerCall(session_id=msg.session_id))
 

@@ -78,6 +78,7 @@ class CallPanel(QGroupBox):
             self.stack.addWidget(page)
 
         self._elapsed = QElapsedTimer()
+        self._ring: tuple[float, float | None] = (0.0, None)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._tick)
@@ -98,14 +99,29 @@ class CallPanel(QGroupBox):
         self.idle_label.setText(message)
         self.stack.setCurrentWidget(self.pages["idle"])
 
-    def show_ringing(self, business_label: str, customer_name: str, waited_s: float) -> None:
-        """An offered call: show what the customer wants and enable 接听 / 拒接."""
+    def show_ringing(
+        self, business_label: str, customer_name: str, waited_s: float, ring_timeout_s: float | None = None
+    ) -> None:
+        """An offered call: show what the customer wants, how long they waited, and enable 接听 / 拒接.
+
+        The wait time and the answer countdown (``ring_timeout_s``) tick every second.
+        """
         self.ring_business.setText(f"业务:{business_label}")
         self.ring_customer.setText(f"客户:{customer_name or '(未留姓名)'}")
-        self.ring_wait.setText(f"已等待 {format_duration(waited_s)}")
+        self._ring = (waited_s, ring_timeout_s)
         self.answer_button.setEnabled(True)
         self.decline_button.setEnabled(True)
         self.stack.setCurrentWidget(self.pages["ringing"])
+        self._elapsed.start()
+        self._update_ring(0.0)
+        self._ticker.start()
+
+    def _update_ring(self, since_s: float) -> None:
+        waited_s, timeout_s = self._ring
+        text = f"已等待 {format_duration(waited_s + since_s)}"
+        if timeout_s is not None:
+            text += f" · 请在 {max(0, round(timeout_s - since_s))} 秒内接听"
+        self.ring_wait.setText(text)
 
     def show_in_call(self, business_label: str, customer_name: str) -> None:
         """Connected: start the call timer and enable 挂断."""
@@ -124,7 +140,11 @@ class CallPanel(QGroupBox):
 
     @Slot()
     def _tick(self) -> None:
-        self.timer_label.setText(f"通话时长 {format_duration(self._elapsed.elapsed() / 1000)}")
+        since_s = self._elapsed.elapsed() / 1000
+        if self.page == "ringing":
+            self._update_ring(since_s)
+        else:
+            self.timer_label.setText(f"通话时长 {format_duration(since_s)}")
 
     @Slot()
     def _answer(self) -> None:

@@ -94,9 +94,11 @@ class MainWindow(QMainWindow):
         """The link to the server."""
         self.status_connection.setText(f"服务器:{CONNECTION_LABELS.get(status, status)}")
 
-    def show_ringing(self, business_label: str, customer_name: str, waited_s: float) -> None:
+    def show_ringing(
+        self, business_label: str, customer_name: str, waited_s: float, ring_timeout_s: float | None = None
+    ) -> None:
         """Incoming call prompt."""
-        self.call_panel.show_ringing(business_label, customer_name, waited_s)
+        self.call_panel.show_ringing(business_label, customer_name, waited_s, ring_timeout_s)
         self.activateWindow()
 
     def show_in_call(self, business_label: str, customer_name: str) -> None:

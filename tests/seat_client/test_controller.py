@@ -75,7 +75,7 @@ def test_error_about_the_ringing_call_returns_to_idle(qtbot: QtBot, qasync_loop)
     controller = SeatController(SeatSettings())
     offered: list[str] = []
     ended: list[str] = []
-    controller.callOffered.connect(lambda label, name, waited: offered.append(label))
+    controller.callOffered.connect(lambda label, name, waited, timeout: offered.append(label))
     controller.callEnded.connect(ended.append)
     offer = CallOffered(
         session_id="ring-test-0001",

@@ -39,12 +39,13 @@ def test_ready_and_not_ready(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_ringing_prompt_then_answer(qtbot: QtBot, window: MainWindow) -> None:
     window.set_seat_state("reserved")
-    window.show_ringing("密码重置", "张三", 75)
+    window.show_ringing("密码重置", "张三", 75, 30)
     calls = window.call_panel
     assert calls.page == "ringing"
     assert calls.ring_business.text() == "业务:密码重置"
     assert calls.ring_customer.text() == "客户:张三"
-    assert calls.ring_wait.text() == "已等待 01:15"
+    assert calls.ring_wait.text() == "已等待 01:15 · 请在 30 秒内接听"
+    assert calls._ticker.isActive()  # wait time and countdown tick
     assert calls.answer_button.isEnabled() and calls.decline_button.isEnabled()
     assert not window.state_panel.ready_button.isEnabled()
     with qtbot.waitSignal(calls.answerRequested):
@@ -55,6 +56,7 @@ def test_ringing_prompt_then_answer(qtbot: QtBot, window: MainWindow) -> None:
 def test_decline(qtbot: QtBot, window: MainWindow) -> None:
     window.show_ringing("挂失解挂", "", 3)
     assert window.call_panel.ring_customer.text() == "客户:(未留姓名)"
+    assert window.call_panel.ring_wait.text() == "已等待 00:03"  # no countdown when the timeout is unknown
     with qtbot.waitSignal(window.call_panel.declineRequested):
         window.call_panel.decline_button.click()
 
