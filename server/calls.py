@@ -216,10 +216,21 @@ class CallCoordinator:
         return wire.CallEnded(session_id=session_id, reason=reason, message=END_MESSAGES[reason])
 
     def customer_connected(self, session_id: str, peer: Peer) -> None:
-        """The customer's page connected (after :meth:`authenticate_customer` said OK)."""
+        """The customer's page connected (after :meth:`authenticate_customer` said OK).
+
+        A second connection for the same ticket replaces the first (closed with 4409). If that happens during a
+        call, the call ends as ``customer_disconnected``: the new page has no media path to the seat, exactly as if
+        the old one had dropped first.
+        """
         live = self.sessions[session_id]
-        if live.peer is not None and live.peer is not peer:
-            old = live.peer
+        old = live.peer
+        if old is not None and old is not peer:
+            if live.status == SessionStatus.CONNECTED:
+                self._event(session_id, "customer_replaced", status=live.status)
+                self._end(live, wire.EndReason.CUSTOMER_DISCONNECTED)
+                peer.send(self.ended_message(session_id))
+                peer.close(CLOSE_SESSION_ENDED, "会话已结束")
+                return
             live.peer = None
             old.close(CLOSE_REPLACED, "已在其他页面打开")
         live.peer = peer
@@ -229,15 +240,6 @@ class CallCoordinator:
             live.grace_timer = None
         self._event(session_id, "customer_connected", status=live.status)
         logger.info("session %s: customer page connected (%s)", session_id, live.status)
-        if live.status == SessionStatus.CONNECTED:
-            # Only reachable if the old socket is replaced before its drop ended the call; keep the call going.
-            seat = self.seats.get(live.seat_id or "")
-            peer.send(
-                wire.CallConnected(
-                    session_id=session_id, seat_id=live.seat_id or "", seat_name=seat.display_name if seat else ""
-                )
-            )
-            return
         if not self.seats:
             peer.send(NO_SEAT_ONLINE)
         self._apply(self.queue.customer_presence(session_id, True))

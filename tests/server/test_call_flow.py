@@ -459,3 +459,17 @@ async def test_silent_network_loss_is_noticed_by_keepalive(server_factory: Serve
     assert ended["reason"] == "customer_disconnected"
     assert (await live.record(sid))["end_reason"] == "customer_disconnected"
     customer.ws.transport.abort()
+
+
+async def test_second_page_during_a_call_ends_it(live: LiveServer) -> None:
+    customer, sid = await live.customer()
+    seat = await live.seat("seat-a")
+    await seat.expect("call_offered", session_id=sid)
+    await seat.send({"type": "answer_call", "session_id": sid})
+    await seat.expect("call_answered")
+    await customer.expect("call_connected")
+    second = await live.open_ws(f"/ws/customer/{sid}?token={_token_of(customer)}")
+    assert (await second.expect("call_ended"))["reason"] == "customer_disconnected"
+    assert (await second.closed())[0] == 4410
+    assert (await seat.expect("call_ended", session_id=sid))["reason"] == "customer_disconnected"
+    assert (await customer.expect("call_ended"))["reason"] == "customer_disconnected"
