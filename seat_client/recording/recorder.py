@@ -97,7 +97,7 @@ class RecorderConfig:
     degrade_lag_s: float = 0.5
     max_lag_s: float = 3.0
     audio_buffer_s: float = 2.0
-    video_history: int = 12
+    video_history: int = 8
 
 
 @dataclass(frozen=True)

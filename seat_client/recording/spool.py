@@ -75,11 +75,14 @@ class SegmentSpool:
             part.unlink(missing_ok=True)
 
     def used_bytes(self) -> int:
-        """Bytes currently held by segment files."""
+        """Bytes currently held by segment files (including quarantined ones in ``rejected/``)."""
         total = 0
-        for entry in os.scandir(self.directory):
-            if entry.is_file():
-                total += entry.stat().st_size
+        for folder in (self.directory, self.directory / "rejected"):
+            if not folder.is_dir():
+                continue
+            for entry in os.scandir(folder):
+                if entry.is_file():
+                    total += entry.stat().st_size
         return total
 
     def status(self, extra: int = 0) -> SpoolStatus:

@@ -242,6 +242,9 @@ class SegmentUploader:
     def _check(resp: httpx.Response, what: str) -> None:
         if resp.status_code < 300:
             return
+        if _code(resp) in ("segment_exists", "upload_forbidden"):
+            # A different file is already stored for this segment, or it belongs to another seat: never retried.
+            raise UploadRejected(f"{what}: HTTP {resp.status_code} {_message(resp)}")
         if resp.status_code >= 500 or resp.status_code in (401, 404, 408, 409, 429):
             # 401: token expired (refreshed by the caller's header provider); 404: upload record lost; retry.
             raise _Retry(f"{what}: HTTP {resp.status_code}")

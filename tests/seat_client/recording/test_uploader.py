@@ -221,3 +221,19 @@ async def test_spool_near_limit_warns_in_chinese(tmp_path: Path, server_key: X25
     with pytest.raises(SpoolFullError, match="已满"):
         spool_segments(spool, server_key, count=4, size=300_000)
     assert spool.used_bytes() <= 1_000_000
+
+
+async def test_conflicting_segment_is_quarantined_not_deleted(
+    tmp_path: Path, live: LiveServer, server_key: X25519PrivateKey
+) -> None:
+    spool = SegmentSpool(tmp_path / "spool")
+    spool_segments(spool, server_key, count=1, size=10_000)
+    up = SegmentUploader(spool, live.url, SEAT1, CHUNK)
+    assert await up.drain() == 1
+    # Another file claiming to be the same segment (e.g. a restored backup of a different recording key).
+    spool_segments(spool, server_key, count=1, size=10_000)
+    assert await up.drain() == 0
+    await up.aclose()
+    assert up.stats.quarantined == 1
+    assert spool.pending() == []
+    assert [p.name for p in (spool.directory / "rejected").iterdir()] == ["rec42_00000.vtseg"]
