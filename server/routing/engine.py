@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from server.routing.config import MAX_STAR, QueueConfig, RoutingConfig
+from server.routing.config import MAX_STAR, RoutingConfig
 from server.routing.model import (
     Audit,
     Connected,
@@ -46,6 +46,8 @@ from server.routing.model import (
     SkillRole,
     WithdrawOffer,
 )
+from server.routing.queue_state import QueueState as _Queue
+from server.routing.statistics import compute_statistics
 from wire.messages import EndReason, SeatState
 
 logger = logging.getLogger(__name__)
@@ -64,77 +66,6 @@ _REJECT_MESSAGES = {
     "no_seat": "当前暂无「{name}」坐席在线，请在服务时间内再拨，或通过手机银行预约办理。",
     "timeout": "当前等待时间较长，请稍后再拨，或通过手机银行预约办理。给您带来不便，敬请谅解。",
 }
-
-
-class _Queue:
-    """Run-time state of one queue: its waiting heap, ready-seat heaps, staffing counts and statistics."""
-
-    __slots__ = (
-        "abandoned",
-        "answered",
-        "arrived",
-        "base",
-        "cfg",
-        "handle_sum",
-        "handle_times",
-        "heap",
-        "max_wait_s",
-        "noseat_token",
-        "overflowed_in",
-        "overflowed_out",
-        "qid",
-        "ready",
-        "rejected",
-        "skilled",
-        "staffed",
-        "w_age",
-        "w_star",
-        "wait_sum",
-        "waiting",
-        "within_sl",
-        "working",
-    )
-
-    def __init__(self, cfg: QueueConfig, window: int) -> None:
-        self.cfg = cfg
-        self.qid = cfg.queue_id
-        self.base = cfg.base_priority
-        self.w_star = cfg.w_star
-        self.w_age = cfg.w_age
-        self.max_wait_s = cfg.max_wait_s
-        self.heap: list[tuple[Any, ...]] = []
-        self.waiting = 0
-        self.ready: dict[SkillRole, list[tuple[Any, ...]]] = {role: [] for role in SkillRole}
-        self.skilled = 0  # seats holding the skill, any state
-        self.staffed = 0  # routable seats logged in
-        self.working = 0  # routable seats ready, ringing, talking or in wrap-up
-        self.noseat_token = 0
-        self.handle_times: deque[float] = deque(maxlen=window)
-        self.handle_sum = 0.0
-        self.arrived = self.answered = self.within_sl = self.abandoned = self.rejected = 0
-        self.overflowed_in = self.overflowed_out = 0
-        self.wait_sum = 0.0
-
-    def key_of(self, star: int, arrival: float) -> float:
-        return self.base + self.w_star * star - self.w_age * arrival
-
-    def average_handle_s(self) -> float:
-        """Recent mean of talk time plus wrap-up (the time a seat is away per call)."""
-        if self.handle_times:
-            return self.handle_sum / len(self.handle_times)
-        return self.cfg.default_handle_time_s + self.cfg.wrap_up_s
-
-    def record_handle(self, seconds: float) -> None:
-        if len(self.handle_times) == self.handle_times.maxlen:
-            self.handle_sum -= self.handle_times[0]
-        self.handle_times.append(seconds)
-        self.handle_sum += seconds
-
-    def estimate_wait(self, position: int) -> float | None:
-        """Expected wait of the customer at ``position``: ``position * AHT / working seats`` (M/M/c: (k+1)/(c*mu))."""
-        if self.working <= 0:
-            return None
-        return position * self.average_handle_s() / self.working
 
 
 class RoutingEngine:
@@ -730,105 +661,8 @@ class RoutingEngine:
         return ("stay", queue_id) if target is q else ("move", target.cfg.queue_id)
 
     def statistics(self, now: float) -> dict[str, QueueStatistics]:
-        """Per-queue statistics plus ``"*"`` for all queues together."""
-        now = max(now, self._now)
-        seat_states: dict[str, dict[str, int]] = {qid: {s.value: 0 for s in SeatState} for qid in self._queues}
-        overall_states = {s.value: 0 for s in SeatState}
-        for seat in self._seats.values():
-            overall_states[seat.state.value] += 1
-            for qid in seat.skills:
-                seat_states[qid][seat.state.value] += 1
-        result: dict[str, QueueStatistics] = {}
-        totals = dict.fromkeys(("waiting", "arrived", "answered", "within", "abandoned", "rejected", "in", "out"), 0)
-        wait_sum = handle_sum = 0.0
-        handle_n = 0
-        longest_all = 0.0
-        for qid, q in self._queues.items():
-            longest = max((now - e[5].arrival for e in q.heap if self._valid(e)), default=0.0)
-            longest_all = max(longest_all, longest)
-            result[qid] = self._stats_row(
-                qid,
-                q.waiting,
-                longest,
-                q.arrived,
-                q.answered,
-                q.within_sl,
-                q.abandoned,
-                q.rejected,
-                q.overflowed_in,
-                q.overflowed_out,
-                q.wait_sum,
-                q.handle_sum,
-                len(q.handle_times),
-                seat_states[qid],
-            )
-            for name, value in (
-                ("waiting", q.waiting),
-                ("arrived", q.arrived),
-                ("answered", q.answered),
-                ("within", q.within_sl),
-                ("abandoned", q.abandoned),
-                ("rejected", q.rejected),
-                ("in", q.overflowed_in),
-                ("out", q.overflowed_out),
-            ):
-                totals[name] += value
-            wait_sum += q.wait_sum
-            handle_sum += q.handle_sum
-            handle_n += len(q.handle_times)
-        result["*"] = self._stats_row(
-            "*",
-            totals["waiting"],
-            longest_all,
-            totals["arrived"],
-            totals["answered"],
-            totals["within"],
-            totals["abandoned"],
-            totals["rejected"],
-            totals["in"],
-            totals["out"],
-            wait_sum,
-            handle_sum,
-            handle_n,
-            overall_states,
-        )
-        return result
-
-    @staticmethod
-    def _stats_row(
-        qid: str,
-        waiting: int,
-        longest: float,
-        arrived: int,
-        answered: int,
-        within: int,
-        abandoned: int,
-        rejected: int,
-        of_in: int,
-        of_out: int,
-        wait_sum: float,
-        handle_sum: float,
-        handle_n: int,
-        states: dict[str, int],
-    ) -> QueueStatistics:
-        settled = answered + abandoned
-        return QueueStatistics(
-            queue_id=qid,
-            waiting=waiting,
-            longest_wait_s=longest,
-            arrived=arrived,
-            answered=answered,
-            answered_within_sl=within,
-            abandoned=abandoned,
-            rejected=rejected,
-            overflowed_in=of_in,
-            overflowed_out=of_out,
-            service_level=within / settled if settled else None,
-            abandon_rate=abandoned / settled if settled else None,
-            average_speed_of_answer_s=wait_sum / answered if answered else None,
-            average_handle_time_s=handle_sum / handle_n if handle_n else None,
-            seats_by_state=states,
-        )
+        """Per-queue statistics plus ``"*"`` for all queues together (see :mod:`server.routing.statistics`)."""
+        return compute_statistics(self._queues, self._seats.values(), max(now, self._now))
 
     # ---------------------------------------------------------------------------------------------------------------
     # internals: queues
