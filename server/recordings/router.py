@@ -222,7 +222,7 @@ def build_recordings_router(
             return Response(status_code=400)
         try:
             new_offset = await run_in_threadpool(
-                store.append_chunk, upload_id, seat_id_of(seat), upload_offset, bytes(body), expected
+                store.append_chunk, upload_id, seat_id_of(seat), upload_offset, body, expected
             )
         except UploadError as exc:
             return _error(exc)

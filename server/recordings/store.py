@@ -295,7 +295,9 @@ class RecordingStore:
         with self._lock:
             return self._state(self._owned(upload_id, seat_id))
 
-    def append_chunk(self, upload_id: str, seat_id: str, offset: int, data: bytes, chunk_sha256: bytes) -> int:
+    def append_chunk(
+        self, upload_id: str, seat_id: str, offset: int, data: bytes | bytearray, chunk_sha256: bytes
+    ) -> int:
         """Appends a chunk at ``offset`` after checking its SHA-256; returns the new committed offset.
 
         The bytes are written and fsync'ed before the offset is committed in SQLite, so a crash in between leaves
