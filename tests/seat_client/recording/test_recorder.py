@@ -291,3 +291,30 @@ def test_mask_customer_id() -> None:
     assert mask_customer_id("110101199001011234") == "110***********1234"
     assert mask_customer_id("13812345678") == "138****5678"
     assert "199001" not in mask_customer_id("110101199001011234")
+
+
+def test_push_returns_while_the_worker_is_busy(tmp_path: Path, server_key: X25519PrivateKey) -> None:
+    clock = FakeClock()
+    rec, _spool = make_recorder(tmp_path, server_key, clock)
+    rec.start(threaded=False)
+    busy = threading.Event()
+    release = threading.Event()
+
+    def slow_encoder() -> None:
+        # Stands in for an encoder stuck on a long frame: it holds the worker's lock.
+        with rec._work_lock:
+            busy.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=slow_encoder)
+    worker.start()
+    assert busy.wait(5)
+    try:
+        for i in range(100):
+            rec.push_video(MediaSource.CUSTOMER, pattern_frame(320, 240, i))
+            rec.push_audio(MediaSource.TELLER, tone_frame(1500, i * 960))
+        assert rec.stats.video_frames_in == 100 and rec.stats.audio_frames_in == 100
+    finally:
+        release.set()
+        worker.join()
+    rec.stop()

@@ -261,3 +261,36 @@ def test_overdue_session_is_sealed_with_what_is_missing(recorded: Recorded, tmp_
     assert ledger.entries(SESSION)[-2].payload["detail"]["missing"] == {recorded.spool_files[0].name.split("_")[0]: [1]}
     report = verify_session(data_dir, SESSION)
     assert not report.ok and any("不连续" in p for p in report.problems)
+
+
+def test_degraded_recording_exports_in_order_parts(tmp_path: Path) -> None:
+    """Segments encoded at different rates (recorder degraded under load) export as ordered parts."""
+    data_dir = tmp_path / "data"
+    keys = ServerKeys.load_or_create(data_dir)
+    clock = FakeClock()
+    cfg = RecorderConfig(session_id=SESSION, seat_id="seat-1", width=320, height=180, segment_seconds=10.0)
+    rec = CallRecorder(cfg, keys.recording_key.public_key(), SegmentSpool(tmp_path / "spool"), clock=clock)
+    rec.start(threaded=False)
+    call = SyntheticCall(rec, clock, customer_size=(320, 240), teller_size=(160, 120))
+    call.run(1.0)
+    clock.advance(1.0)  # the worker was starved: degrade to 15 fps
+    rec.run_pending()
+    call.run(1.0)
+    segments = rec.stop()
+    assert [s.fps for s in segments] == [30, 15]
+    ledger = EvidenceLedger(data_dir, keys)
+    store = RecordingStore(data_dir, on_segment_stored=ledger.on_segment_stored)
+    for seg in segments:
+        _upload(store, seg.path, seg.segment_index)
+    ledger.seal(SESSION)
+    report = verify_session(data_dir, SESSION, export_dir=tmp_path / "x")
+    assert report.ok, report.problems
+    parts = [f for f in report.exported_files if f.endswith(".mp4")]
+    # 30 and 15 fps segments carry different H.264 parameter sets: one MP4 track cannot hold both without
+    # re-encoding, so they are exported as ordered parts.
+    assert parts == ["evidence_part_0000.mp4", "evidence_part_0001.mp4"]
+    frames = 0
+    for part in parts:
+        with av.open(str(tmp_path / "x" / part), mode="r") as c:
+            frames += sum(1 for _ in c.decode(c.streams.video[0]))
+    assert frames == sum(s.frames for s in segments)
