@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from seat_client import __version__
@@ -38,7 +39,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--auto-ready", action="store_true", default=None, help="go 示闲 after sign-in and after calls")
     p.add_argument("--exit-after-calls", type=int, help="quit after N completed calls (demos, benchmarks)")
     p.add_argument("--stats-file", type=Path, help="write call and frame counters as JSON after each call and on exit")
-    p.add_argument("--self-test", action="store_true", help="loopback call with the test pattern, then exit 0/1")
+    p.add_argument(
+        "--self-test", action="store_true", help="check the installation (Qt, fonts, codecs, models, server)"
+    )
+    p.add_argument("--configure", action="store_true", help="write --server/--seat-id/--ca-cert/--camera and exit")
+    p.add_argument("--ca-cert", type=Path, help="with --configure: the bank's CA certificate (PEM)")
+    p.add_argument(
+        "--startup-probe",
+        action="store_true",
+        default=os.environ.get("VT_SEAT_STARTUP_PROBE") == "1",
+        help="print STARTUP-PROBE <epoch seconds> once the login window is shown, then exit (benchmarks)",
+    )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--version", action="version", version=__version__)
     return p.parse_args(argv)
@@ -54,10 +65,19 @@ def write_stats(path: Path, data: dict[str, object]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the workstation until its window closes (or ``--exit-after-calls`` is reached)."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if "--configure" in argv:
+        from seat_client.configure import configure_main
+
+        return configure_main(argv)
+    args = parse_args(argv)
     from seat_client.logging_setup import setup_logging
 
     log_file = setup_logging(getattr(logging, str(args.log_level).upper(), logging.INFO))
+    if args.settings is None:
+        from seat_client.configure import seed_user_settings
+
+        seed_user_settings()
     try:
         settings = load_settings(
             args.settings,
@@ -94,27 +114,22 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app)
+    from seat_client.fonts import ensure_cjk_font
+
+    ensure_cjk_font(app)
     app.setWindowIcon(QIcon(str(resource_path("icons", "videoteller.svg"))))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     logger.info("seat client %s starting (log file %s)", __version__, log_file)
 
     if args.self_test:
-        from seat_client.selftest import build_widgets, loopback_call
+        from seat_client.selftest import configured_server, run_self_test
 
-        async def self_test() -> int:
-            try:
-                build_widgets()
-                counts = await loopback_call()
-            except Exception:
-                logger.exception("self-test failed")
-                print("SELF-TEST FAILED", file=sys.stderr)
-                return 1
-            print(f"SELF-TEST OK {counts}")
-            return 0
-
+        server_url, ca_cert = configured_server(args.settings, args.server)
         with loop:
-            return loop.run_until_complete(self_test())
+            report = loop.run_until_complete(run_self_test(server_url=server_url, ca_cert=ca_cert))
+        print(report.format())
+        return 0 if report.ok else 1
 
     async def run() -> int:
         done = asyncio.Event()
@@ -136,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             except (NotImplementedError, RuntimeError):
                 signal.signal(sig, lambda *_: done.set())
         await seat.start(password)
+        if args.startup_probe:
+            while not (seat.login_dialog.isVisible() or seat.window.isVisible()):
+                await asyncio.sleep(0.005)
+            print(f"STARTUP-PROBE {time.time():.3f}", flush=True)
+            done.set()
         await done.wait()
         if seat.screenshots is not None:
             seat.screenshots.capture("exit")
