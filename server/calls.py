@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import unicodedata
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +69,14 @@ def clean_customer_name(name: str) -> str:
     return " ".join(cleaned.split())
 
 
+HANDLE_TIME_SAMPLES = 20
+"""Recent calls whose handle time (answered to ended) feeds the wait estimate."""
+
+SERVING_STATES = frozenset(
+    {wire.SeatState.READY, wire.SeatState.RESERVED, wire.SeatState.IN_CALL, wire.SeatState.WRAP_UP}
+)
+
+
 class Peer(Protocol):
     """One connected party as the coordinator sees it: it can be sent messages and be closed."""
 
@@ -115,7 +125,8 @@ class LiveSession:
     seat_id: str | None = None
     peer: Peer | None = None
     grace_timer: asyncio.TimerHandle | None = None
-    last_status: tuple[int, int] | None = field(default=None)
+    answered_at: datetime | None = None
+    last_status: tuple[int, int, float | None] | None = field(default=None)
 
 
 class CallCoordinator:
@@ -135,6 +146,7 @@ class CallCoordinator:
         self.clock = clock
         self.seats: dict[str, SeatLink] = {}
         self.sessions: dict[str, LiveSession] = {}
+        self.handle_times: deque[float] = deque(maxlen=HANDLE_TIME_SAMPLES)
 
     # --- start and stop --------------------------------------------------------------------------------------------
 
@@ -146,6 +158,7 @@ class CallCoordinator:
         ``customer_grace_s`` to reconnect with their token.
         """
         now = self.clock()
+        self.handle_times.extend(reversed(self.db.recent_handle_times(HANDLE_TIME_SAMPLES)))
         for row in self.db.sessions_with_status(SessionStatus.CONNECTED):
             sid = row["session_id"]
             self.db.update_session(
@@ -314,6 +327,7 @@ class CallCoordinator:
         self.seats[seat_id] = seat
         peer.send(wire.Welcome(seat_id=seat_id, display_name=display_name, state=seat.state, server_time=self.clock()))
         peer.send(wire.SeatStateChanged(state=seat.state, reason=seat.reason))
+        self._push_queue_status()
         self._push_seat_stats(seat)
         logger.info("seat %s: connected", seat_id)
         if first_seat:
@@ -381,12 +395,14 @@ class CallCoordinator:
             self._change_state(seat, wire.SeatState.NOT_READY, message.reason)
             offers += self.queue.seat_unavailable(seat.seat_id)
             self._apply(offers)
+            self._push_queue_status()
             return
         self._change_state(seat, target, message.reason)
         if target == wire.SeatState.READY:
             self._apply(self.queue.seat_ready(seat.seat_id))
         else:
             self._apply(self.queue.seat_unavailable(seat.seat_id))
+        self._push_queue_status()
 
     def _answer(self, seat: SeatLink, session_id: str) -> None:
         live = self.sessions.get(session_id)
@@ -419,6 +435,7 @@ class CallCoordinator:
             seat.ring_timer = None
         live.status = SessionStatus.CONNECTED
         live.seat_id = seat.seat_id
+        live.answered_at = now
         self.db.update_session(session_id, status=SessionStatus.CONNECTED, seat_id=seat.seat_id, answered_at=now)
         self._event(session_id, "answered", seat_id=seat.seat_id)
         self._change_state(seat, wire.SeatState.IN_CALL, None)
@@ -441,6 +458,7 @@ class CallCoordinator:
         self._change_state(seat, wire.SeatState.NOT_READY, "declined")
         offers += self.queue.seat_unavailable(seat.seat_id)
         self._apply(offers)
+        self._push_queue_status()
 
     def _seat_hangup(self, seat: SeatLink, session_id: str) -> None:
         live = self.sessions.get(session_id)
@@ -516,6 +534,7 @@ class CallCoordinator:
         self._change_state(seat, wire.SeatState.NOT_READY, "no_answer")
         offers += self.queue.seat_unavailable(seat_id)
         self._apply(offers)
+        self._push_queue_status()
 
     def _back_to_waiting(self, live: LiveSession, seat_id: str | None, reason: str) -> list[Offer]:
         """The session's ringing offer is void: it waits again in its old place."""
@@ -555,6 +574,8 @@ class CallCoordinator:
             live.grace_timer = None
         live.status = SessionStatus.ENDED
         self.sessions.pop(sid, None)
+        if live.answered_at is not None:
+            self.handle_times.append(max(0.0, (now - live.answered_at).total_seconds()))
         self.db.update_session(sid, status=SessionStatus.ENDED, ended_at=now, end_reason=reason.value)
         self._event(sid, "ended", reason=reason.value, seat_id=live.seat_id)
         logger.info("session %s: ended (%s)", sid, reason.value)
@@ -592,6 +613,7 @@ class CallCoordinator:
             for waiting in self._waiting():
                 if waiting.peer:
                     waiting.peer.send(NO_SEAT_ONLINE)
+        self._push_queue_status()
 
     def _start_grace(self, live: LiveSession) -> None:
         if live.grace_timer:
@@ -623,12 +645,30 @@ class CallCoordinator:
             live = self.sessions.get(entry.session_id)
             if live is None or live.peer is None:
                 continue
-            status = (index + 1, waiting)
+            estimate = self.estimate_wait_s(index + 1)
+            status = (index + 1, waiting, estimate)
             if live.last_status != status:
                 live.last_status = status
-                live.peer.send(wire.QueueStatus(session_id=live.session_id, position=index + 1, waiting=waiting))
+                live.peer.send(
+                    wire.QueueStatus(
+                        session_id=live.session_id, position=index + 1, waiting=waiting, estimated_wait_s=estimate
+                    )
+                )
         for seat in self.seats.values():
             self._push_seat_stats(seat, waiting)
+
+    def estimate_wait_s(self, position: int) -> float | None:
+        """A rough wait for the customer at ``position``: rounds of service ahead of them times the mean handle time
+        of recent calls, over the seats that are serving (ready, ringing, in a call or in after-call work).
+
+        None when no seat is serving or no call has been completed yet. Rounded up to 30 s so it does not flicker.
+        """
+        serving = sum(1 for seat in self.seats.values() if seat.state in SERVING_STATES)
+        if serving == 0 or not self.handle_times:
+            return None
+        mean = sum(self.handle_times) / len(self.handle_times)
+        rounds = (position - 1) // serving + 0.5
+        return float(max(30, math.ceil(rounds * mean / 30) * 30))
 
     def _push_seat_stats(self, seat: SeatLink, waiting: int | None = None) -> None:
         count = len(self.queue.entries()) if waiting is None else waiting

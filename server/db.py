@@ -286,6 +286,19 @@ class Database:
                 )
             )
 
+    def recent_handle_times(self, limit: int) -> list[float]:
+        """Seconds from answer to end of the most recently ended answered sessions, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT answered_at, ended_at FROM sessions WHERE answered_at IS NOT NULL AND ended_at IS NOT NULL "
+                "ORDER BY ended_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            max(0.0, (datetime.fromisoformat(ended) - datetime.fromisoformat(answered)).total_seconds())
+            for answered, ended in rows
+        ]
+
     # --- session trail ---------------------------------------------------------------------------------------------
 
     def append_event(self, session_id: str, at: datetime, kind: str, detail: dict[str, Any] | None = None) -> int:

@@ -267,7 +267,11 @@
         vt.position = message.position;
         const ahead = Math.max(0, message.position - 1);
         $("queue-ahead").textContent = String(ahead);
-        $("queue-text").textContent = ahead === 0 ? "即将为您接通,请稍候" : "正在排队,您前面还有 " + ahead + " 人";
+        let text = ahead === 0 ? "即将为您接通,请稍候" : "正在排队,您前面还有 " + ahead + " 人";
+        if (typeof message.estimated_wait_s === "number" && ahead > 0) {
+          text += ",预计等待约 " + Math.max(1, Math.round(message.estimated_wait_s / 60)) + " 分钟";
+        }
+        $("queue-text").textContent = text;
         break;
       }
       case "notice":

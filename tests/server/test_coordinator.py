@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,57 @@ def test_a_typical_sequence_runs() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(_run(ops, Path(tmp)))
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _serve_one_call(coord: CallCoordinator, clock: _Clock, seat: MemoryPeer, seconds: float) -> None:
+    sid = coord.create_ticket(wire.BusinessType.PASSWORD_RESET, "").session_id
+    coord.customer_connected(sid, MemoryPeer())
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "set_state", "state": "ready"}))
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "answer_call", "session_id": sid}))
+    clock.now += timedelta(seconds=seconds)
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "hangup", "session_id": sid}))
+
+
+async def test_wait_estimate_from_recent_handle_times(tmp_path: Path) -> None:
+    settings_ = Settings(dev_mode=True, data_dir=tmp_path, ring_timeout_s=600, customer_grace_s=600)
+    db = Database(settings_.database_path)
+    clock = _Clock()
+    coord = CallCoordinator(db, settings_, FifoQueue(), clock)
+    seat = MemoryPeer()
+    coord.seat_connected("s0", "柜员", seat, "hash")
+    first = coord.create_ticket(wire.BusinessType.PASSWORD_RESET, "").session_id
+    waiting_peer = MemoryPeer()
+    coord.customer_connected(first, waiting_peer)
+    assert waiting_peer.of_type(wire.QueueStatus)[-1].estimated_wait_s is None  # no call completed yet
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "set_state", "state": "ready"}))
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "answer_call", "session_id": first}))
+    clock.now += timedelta(seconds=120)
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "hangup", "session_id": first}))
+    _serve_one_call(coord, clock, seat, 240)  # mean handle time now 180 s
+
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "set_state", "state": "ready"}))
+    peers = []
+    for _ in range(3):
+        sid = coord.create_ticket(wire.BusinessType.PASSWORD_RESET, "").session_id
+        peer = MemoryPeer()
+        coord.customer_connected(sid, peer)
+        peers.append(peer)
+    # The first is ringing at the only serving seat; the others wait 1.5 and 2.5 rounds of 180 s.
+    assert [p.of_type(wire.QueueStatus)[-1].estimated_wait_s for p in peers] == [90.0, 270.0, 450.0]
+    coord.handle_seat_message("s0", seat, json.dumps({"type": "set_state", "state": "not_ready"}))
+    assert peers[2].of_type(wire.QueueStatus)[-1].estimated_wait_s is None  # nobody serving: no promise
+    coord.shutdown()
+
+    restarted = CallCoordinator(db, settings_, FifoQueue(), clock)
+    restarted.restore()
+    assert sorted(restarted.handle_times) == [120.0, 240.0]
+    restarted.shutdown()
+    db.close()
