@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -16,7 +18,7 @@ from pydantic import BaseModel
 import wire
 from server.calls import CallCoordinator
 from server.db import Database, SessionStatus
-from server.queueing import FifoQueue
+from server.queueing import CallQueue, FifoQueue
 from server.settings import Settings
 
 
@@ -102,10 +104,10 @@ def _check(coord: CallCoordinator, db: Database, tickets: list[str], customer_pe
         assert len(peer.of_type(wire.CallEnded)) <= 1
 
 
-async def _run(ops: list[tuple[str, int]], data_dir: Path) -> None:
+async def _run(ops: list[tuple[str, int]], data_dir: Path, queue_factory: Callable[[], CallQueue] = FifoQueue) -> None:
     settings_ = Settings(dev_mode=True, data_dir=data_dir, ring_timeout_s=600, customer_grace_s=600)
     db = Database(settings_.database_path)
-    coord = CallCoordinator(db, settings_, FifoQueue())
+    coord = CallCoordinator(db, settings_, queue_factory())
     tickets: list[str] = []
     customer_peers: dict[str, MemoryPeer] = {}
     seat_peers: dict[str, MemoryPeer] = {}
@@ -200,6 +202,21 @@ async def _run(ops: list[tuple[str, int]], data_dir: Path) -> None:
 def test_random_event_sequences_keep_the_books_straight(ops: list[tuple[str, int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(_run(ops, Path(tmp)))
+
+
+def _routing_queue() -> CallQueue:
+    adapter = pytest.importorskip("server.routing.adapter")
+    queue: CallQueue = adapter.RoutingCallQueue()
+    return queue
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_op, min_size=25, max_size=80))
+def test_routing_engine_adapter_keeps_the_same_books(ops: list[tuple[str, int]]) -> None:
+    """The routing engine replaces FIFO behind CallQueue: the coordinator's invariants must hold with it too."""
+    _routing_queue()  # skip early if the routing package is absent
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(_run(ops, Path(tmp), _routing_queue))
 
 
 def test_a_typical_sequence_runs() -> None:
