@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     add = sub.add_parser("add-seat", help="create or update a seat account; password read from stdin or a prompt")
     add.add_argument("seat_id")
     add.add_argument("--name", help="display name (坐席名称)")
+    # Also accepted after the sub-command; SUPPRESS keeps a value given before it.
+    add.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add.add_argument("--dev", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         if args.command == "add-seat":

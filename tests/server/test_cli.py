@@ -27,7 +27,7 @@ def _run(*args: str, stdin: str = "", env_extra: dict[str, str] | None = None) -
 
 
 def test_add_seat_reads_the_password_from_stdin(tmp_path: Path) -> None:
-    result = _run("--dev", "--data-dir", str(tmp_path), "add-seat", "t001", "--name", "柜员一", stdin="s3cret-pw\n")
+    result = _run("add-seat", "t001", "--name", "柜员一", "--dev", "--data-dir", str(tmp_path), stdin="s3cret-pw\n")
     assert result.returncode == 0, result.stderr
     db = Database(tmp_path / "videoteller.db")
     seat = db.get_seat("t001")
