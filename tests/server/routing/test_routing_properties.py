@@ -63,6 +63,8 @@ _answer = st.tuples(st.just("answer"), st.integers(0, 50))
 _hangup = st.tuples(st.just("hangup"), st.integers(0, 50))
 _ready = st.tuples(st.just("ready"), st.sampled_from(SEATS))
 _wait = st.tuples(st.just("wait"), st.floats(0, 4.9))
+_answer_all = st.tuples(st.just("answer_all"))
+_consult = st.tuples(st.just("consult"), st.integers(0, 50), st.sampled_from(["a", "b", "c"]))
 op = st.one_of(
     _arrive,
     _arrive,
@@ -71,9 +73,10 @@ op = st.one_of(
     _arrive,
     _answer,
     _answer,
-    _answer,
+    _answer_all,
+    _answer_all,
     _hangup,
-    _hangup,
+    _consult,
     _ready,
     _ready,
     _wait,
@@ -87,6 +90,9 @@ op = st.one_of(
     st.tuples(st.just("seat_drop"), st.sampled_from(SEATS)),
     st.tuples(st.just("decline"), st.integers(0, 50)),
     st.tuples(st.just("transfer"), st.integers(0, 50), st.sampled_from(["a", "b", "c"])),
+    st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
+    st.tuples(st.just("consult"), st.integers(0, 50), st.sampled_from(["a", "b", "c"])),
+    st.tuples(st.just("end_consult"), st.integers(0, 50)),
 )
 initial_skills = st.lists(
     st.tuples(st.sampled_from(SKILL_SETS), st.booleans()), min_size=len(SEATS), max_size=len(SEATS)
@@ -113,6 +119,11 @@ class Checker:
         return candidates[index % len(candidates)] if candidates else None
 
     def run(self, step: tuple[Any, ...]) -> None:
+        if step[0] == "answer_all":
+            ringing = sorted(s.seat_id for s in self.engine.seats() if s.state is SeatState.RESERVED)
+            for i in range(len(ringing)):
+                self.run(("answer", i))
+            return
         e = self.engine
         kind = step[0]
         self.now += 0.5
@@ -125,13 +136,15 @@ class Checker:
                 decisions = e.customer_arrive(session, step[1], self.now, star=step[2])
                 self.arrivals[session] = self.now
                 self.live.add(session)
-            elif kind in ("leave", "cust_drop", "cust_back", "hangup", "transfer"):
+            elif kind in ("leave", "cust_drop", "cust_back", "hangup", "transfer", "transfer_seat", "consult"):
                 states = {
                     "leave": (CustomerState.WAITING, CustomerState.OFFERED, CustomerState.DISCONNECTED),
                     "cust_drop": (CustomerState.WAITING, CustomerState.OFFERED, CustomerState.CONNECTED),
                     "cust_back": (CustomerState.DISCONNECTED,),
                     "hangup": (CustomerState.CONNECTED,),
                     "transfer": (CustomerState.CONNECTED,),
+                    "transfer_seat": (CustomerState.CONNECTED,),
+                    "consult": (CustomerState.CONNECTED,),
                 }[kind]
                 picked = self.pick(step[1], states)
                 if picked is None:
@@ -147,8 +160,17 @@ class Checker:
                 elif kind == "hangup":
                     decisions = e.end_call(session, self.now)
                     self.live.discard(session)
-                else:
+                elif kind == "transfer":
                     decisions = e.transfer_to_queue(session, step[2], self.now)
+                elif kind == "transfer_seat":
+                    decisions = e.transfer_to_seat(session, step[2], self.now)
+                else:
+                    decisions = e.invite_consult(session, self.now, queue_id=step[2])
+            elif kind == "end_consult":
+                consulting = sorted(c.session_id for c in e.customers() if c.consult_seat_id is not None)
+                if not consulting:
+                    return
+                decisions = e.end_consult(consulting[step[1] % len(consulting)], self.now)
             elif kind == "login":
                 decisions = e.seat_login(
                     step[1], [Skill(q, proficiency=len(q) + i) for i, q in enumerate(step[2])], self.now, ready=step[3]
@@ -204,9 +226,17 @@ class Checker:
                 # nothing stays reserved past its ring timeout
                 if seat.state is SeatState.RESERVED:
                     assert seat.since + self.cfg.queues[c.queue_id].ring_timeout_s > self.now
+            elif seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
+                # an expert invited into a running call: that call exists and names this seat
+                c = customers[seat.session_id or ""]
+                assert c.state is CustomerState.CONNECTED and c.consult_seat_id == seat.seat_id
+                assert c.seat_id != seat.seat_id
             else:
-                assert seat.session_id is None or seat.offer_kind is OfferKind.CONSULT
+                assert seat.session_id is None
         for c in customers.values():
+            if c.consult_seat_id is not None:
+                expert = e.seat(c.consult_seat_id)
+                assert expert.session_id == c.session_id and expert.offer_kind is OfferKind.CONSULT
             if c.state in (CustomerState.OFFERED, CustomerState.CONNECTED):
                 assert holders.get(c.session_id) == c.seat_id
         # every waiting customer is in exactly one queue, counts agree
