@@ -20,7 +20,7 @@ from server.deps import Services
 from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue, FifoQueue
 from server.routers import auth, customer, health, sessions, signalling
-from server.security import LoginThrottle, SeatPasswords
+from server.security import LoginThrottle, RateLimiter, SeatPasswords
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ def create_app(
             clock=clock,
             passwords=passwords,
             login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_s),
+            ticket_limiter=RateLimiter(settings.ticket_rate_limit, 60.0) if settings.ticket_rate_limit else None,
         )
         logger.info("server ready (data dir %s, dev mode %s)", settings.data_dir, settings.dev_mode)
         try:

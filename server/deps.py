@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from server.calls import CallCoordinator, Clock
 from server.db import Database, SeatRow
-from server.security import LoginThrottle, SeatPasswords, hash_token
+from server.security import LoginThrottle, RateLimiter, SeatPasswords, hash_token
 from server.settings import Settings
 
 
@@ -24,6 +24,7 @@ class Services:
     clock: Clock
     passwords: SeatPasswords
     login_throttle: LoginThrottle
+    ticket_limiter: RateLimiter | None
 
 
 def get_services(connection: HTTPConnection) -> Services:

@@ -91,6 +91,27 @@ class LoginThrottle:
         self._failures.pop(seat_id, None)
 
 
+class RateLimiter:
+    """At most ``limit`` events per key within a sliding ``window_s`` (e.g. tickets per client address)."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit = limit
+        self.window = timedelta(seconds=window_s)
+        self._events: dict[str, deque[datetime]] = {}
+
+    def allow(self, key: str, now: datetime) -> bool:
+        """Record an event for ``key`` and say whether it is within the limit (refused events are not counted)."""
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        if len(self._events) > 10_000:  # bound memory; a flood from many addresses resets the books
+            self._events = {key: events}
+        events.append(now)
+        return True
+
+
 def new_token() -> str:
     """A random bearer token: 32 bytes, URL-safe base64."""
     return secrets.token_urlsafe(32)

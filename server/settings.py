@@ -77,6 +77,8 @@ class Settings(BaseModel):
             outside dev mode).
         login_max_failures: wrong passwords per seat id within ``login_lockout_s`` before logins are refused (429).
         login_lockout_s: the window (and longest lockout) for ``login_max_failures``.
+        tickets_per_minute_per_client: tickets one client address may take per minute (0: no limit); None means
+            10 outside dev mode and no limit in dev mode (tests and demos take many tickets from one address).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -97,6 +99,7 @@ class Settings(BaseModel):
     password_hash_profile: Literal["standard", "dev_fast"] = "standard"
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_lockout_s: float = Field(default=300.0, gt=0)
+    tickets_per_minute_per_client: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -122,6 +125,13 @@ class Settings(BaseModel):
         return self
 
     @property
+    def ticket_rate_limit(self) -> int:
+        """Effective tickets per minute per client address; 0 means unlimited."""
+        if self.tickets_per_minute_per_client is not None:
+            return self.tickets_per_minute_per_client
+        return 0 if self.dev_mode else 10
+
+    @property
     def database_path(self) -> Path:
         """Path of the SQLite database file."""
         return self.data_dir / "videoteller.db"
@@ -144,6 +154,7 @@ _ENV_FIELDS = {
     "password_hash_profile",
     "login_max_failures",
     "login_lockout_s",
+    "tickets_per_minute_per_client",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+import logging
+
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
 import wire
 from server.deps import ServicesDep
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["customer"])
 
 
@@ -25,6 +28,13 @@ async def business_types() -> list[BusinessTypeInfo]:
 
 
 @router.post("/api/customer/tickets", response_model=wire.CreateTicketResponse, status_code=status.HTTP_201_CREATED)
-async def create_ticket(body: wire.CreateTicketRequest, services: ServicesDep) -> wire.CreateTicketResponse:
+async def create_ticket(
+    body: wire.CreateTicketRequest, request: Request, services: ServicesDep
+) -> wire.CreateTicketResponse:
     """Queue for a business; the page then opens ``websocket_path`` with the returned token."""
+    limiter = services.ticket_limiter
+    client = request.client.host if request.client else "-"
+    if limiter is not None and not limiter.allow(client, services.clock()):
+        logger.warning("ticket refused: too many tickets from one client address")
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "取号过于频繁,请稍后再试", headers={"Retry-After": "60"})
     return services.coordinator.create_ticket(body.business_type, body.customer_name)

@@ -9,6 +9,7 @@ import pytest
 
 from server.app import RedactTokens
 from server.security import mask_digits
+from server.settings import load_settings
 from tests.server.conftest import LiveServer, ManualClock, ServerFactory
 
 
@@ -218,3 +219,21 @@ async def test_repeated_wrong_passwords_lock_the_seat_id_for_a_while(server_fact
 async def test_customer_name_is_cleaned(live: LiveServer) -> None:
     ticket = await live.ticket(name=" 张\n三\u200b<b>\x00 ")
     assert (await live.record(ticket["session_id"]))["customer_name"] == "张 三 b"
+
+
+async def test_ticket_flood_from_one_client_is_refused(server_factory: ServerFactory) -> None:
+    clock = ManualClock()
+    live = await server_factory(clock=clock, tickets_per_minute_per_client=3)
+    for _ in range(3):
+        await live.ticket()
+    res = await live.http.post("/api/customer/tickets", json={"business_type": "password_reset"})
+    assert res.status_code == 429
+    assert res.json()["detail"] == "取号过于频繁,请稍后再试"
+    clock.advance(60)
+    await live.ticket()
+
+
+def test_ticket_limit_defaults() -> None:
+    assert load_settings(environ={"VT_DEV_MODE": "1"}).ticket_rate_limit == 0
+    production = load_settings(environ={"VT_SECRET_KEY": "k3vQ9w-Zr8pX2mLq7tYb4nHs6dFg1jUe0cVa5oRi"})
+    assert production.ticket_rate_limit == 10
