@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 
 from seat_client.controller import SeatController
+from seat_client.gc_guard import install_main_thread_gc
 from seat_client.screenshots import ScreenshotRecorder
 from seat_client.settings import SeatSettings, SettingsError, load_settings, save_settings
 from seat_client.views.login_dialog import LoginDialog
@@ -169,6 +170,7 @@ def build_seat_app(
     Returns:
         The SeatApp; ``await app.start(password)`` signs in.
     """
+    install_main_thread_gc()
     controller = SeatController(settings, exit_after_calls=exit_after_calls)
     window = MainWindow()
     dialog = LoginDialog(settings.server_url, settings.seat_id)

@@ -12,10 +12,11 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
+import av
 from aiortc.contrib.media import MediaRelay
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from qasync import asyncSlot
 
@@ -48,6 +49,24 @@ from wire import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+class CallMediaTap(Protocol):
+    """Receives the call's media while a call is up (e.g. the 双录 recorder, ``CallRecorder`` fits as is).
+
+    Both methods are called on the event loop and must return at once (queue, drop, never encode inline).
+    ``source`` is ``"customer"`` or ``"teller"``.
+    """
+
+    def push_video(self, source: str, frame: av.VideoFrame) -> None:
+        """One decoded video frame."""
+
+    def push_audio(self, source: str, frame: av.AudioFrame) -> None:
+        """One audio frame."""
+
+
+CUSTOMER = "customer"
+TELLER = "teller"
 
 REMOTE_VIDEO_STALL_S = 10.0
 """Seconds without a customer frame before the teller is warned."""
@@ -115,6 +134,11 @@ class SeatController(QObject):
         self._stall_warned = False
         self.remote_video_stall_s = REMOTE_VIDEO_STALL_S
         self._shutdown: asyncio.Future[None] | None = None
+        self.media_taps: list[CallMediaTap] = []
+        """Receivers of the call's media (customer and teller, video and audio) while a call is up."""
+        self._mic_tap_task: asyncio.Task[None] | None = None
+        self.remote_pump.on_frame = lambda frame: self._tap_video(CUSTOMER, frame)
+        self.local_pump.on_frame = lambda frame: self._tap_video(TELLER, frame)
         self._stats_timer = QTimer(self)
         self._stats_timer.setInterval(2000)
         self._stats_timer.timeout.connect(self._sample_stats)
@@ -168,6 +192,7 @@ class SeatController(QObject):
                 self.microphone = FakeMicrophoneTone()
         if self.audio_output is None:
             self.audio_output = create_audio_output()
+            self.audio_output.on_frame = lambda frame: self._tap_audio(CUSTOMER, frame)
             logger.info("audio output: %s", self.audio_output.description)
 
     # --- requests from the views -------------------------------------------------------------------------------------
@@ -320,6 +345,7 @@ class SeatController(QObject):
         self._last_remote_count = self.remote_pump.counters.received
         self._last_remote_change = time.monotonic()
         self._stall_warned = False
+        self._start_mic_tap()
         self._stats_timer.start()
         try:
             await self.session.start()
@@ -327,6 +353,59 @@ class SeatController(QObject):
             logger.exception("[%s] could not start the call", msg.session_id)
             self.message.emit("视频通话建立失败")
             await self._send(SeatHangup(session_id=msg.session_id))
+
+    # --- media taps (双录) ------------------------------------------------------------------------------------------
+
+    def add_media_tap(self, tap: CallMediaTap) -> None:
+        """Start feeding ``tap`` with the call's media (from the next frame on)."""
+        self.media_taps.append(tap)
+
+    def remove_media_tap(self, tap: CallMediaTap) -> None:
+        """Stop feeding ``tap``."""
+        if tap in self.media_taps:
+            self.media_taps.remove(tap)
+
+    def _tap_video(self, source: str, frame: av.VideoFrame) -> None:
+        if self.session is None:
+            return  # the preview runs all day; only a call's media is tapped
+        for tap in list(self.media_taps):
+            try:
+                tap.push_video(source, frame)
+            except Exception:
+                logger.exception("media tap %r failed", tap)
+
+    def _tap_audio(self, source: str, frame: av.AudioFrame) -> None:
+        if self.session is None:
+            return
+        for tap in list(self.media_taps):
+            try:
+                tap.push_audio(source, frame)
+            except Exception:
+                logger.exception("media tap %r failed", tap)
+
+    def _start_mic_tap(self) -> None:
+        """The teller's own microphone goes to the peer through the relay; taps get their own subscription."""
+        if self.microphone is None:
+            return
+        track = self.relay.subscribe(self.microphone, buffered=False)
+
+        async def run() -> None:
+            try:
+                while True:
+                    frame = await track.recv()
+                    if isinstance(frame, av.AudioFrame):
+                        self._tap_audio(TELLER, frame)
+            except MediaStreamError:
+                pass
+            finally:
+                track.stop()
+
+        self._mic_tap_task = asyncio.get_running_loop().create_task(run(), name="mic-tap")
+
+    def _stop_mic_tap(self) -> None:
+        if self._mic_tap_task is not None:
+            self._mic_tap_task.cancel()
+            self._mic_tap_task = None
 
     def _remote_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video":
@@ -346,6 +425,7 @@ class SeatController(QObject):
 
     async def _end_call(self, message: str) -> None:
         self._stats_timer.stop()
+        self._stop_mic_tap()
         session, self.session = self.session, None
         self.remote_pump.detach()
         if self.audio_output is not None:
@@ -423,6 +503,11 @@ class SeatController(QObject):
                 track.stop()
         if self.audio_output is not None:
             self.audio_output.close()
+            self.audio_output.on_frame = None
+        # break the reference cycles through this controller so it never waits for the cyclic collector
+        self.remote_pump.on_frame = None
+        self.local_pump.on_frame = None
+        self.media_taps.clear()
 
     @Slot()
     def request_shutdown(self) -> None:

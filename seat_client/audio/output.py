@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -34,6 +35,8 @@ class RemoteAudioOutput:
         self.frames_discarded = 0
         self._task: asyncio.Task[None] | None = None
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        self.on_frame: Callable[[av.AudioFrame], None] | None = None
+        """Optional tap called on the event loop with every decoded frame (must not block)."""
 
     @property
     def description(self) -> str:
@@ -58,6 +61,8 @@ class RemoteAudioOutput:
                 frame = await track.recv()
                 assert isinstance(frame, av.AudioFrame)
                 self.frames_received += 1
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 for out in self._resampler.resample(frame):
                     self.play(bytes(out.planes[0])[: out.samples * 2])
         except MediaStreamError:

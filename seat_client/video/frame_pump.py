@@ -84,6 +84,8 @@ class FramePump(QObject):
         super().__init__(parent)
         self.name = name
         self.counters = FrameCounters()
+        self.on_frame: Callable[[av.VideoFrame], None] | None = None
+        """Optional tap called on the event loop with every frame taken from the track (must not block)."""
         self._convert = converter
         self._cond = threading.Condition()
         self._pending: av.VideoFrame | None = None
@@ -120,6 +122,8 @@ class FramePump(QObject):
             while True:
                 frame = await track.recv()
                 assert isinstance(frame, av.VideoFrame)
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 self.submit(frame)
         except MediaStreamError:
             logger.info("%s video track ended", self.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import subprocess
@@ -35,6 +36,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/seat_client" in path.replace(os.sep, "/") and "/recording/" not in path.replace(os.sep, "/"):
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             item.add_marker(pytest.mark.qt_log_ignore(*KNOWN_QT_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_main_thread() -> Iterator[None]:
+    """A test's Qt objects in reference cycles are collected here, on the main thread, not later in a worker.
+
+    ``build_seat_app`` moves collection to a main-thread timer for the process (as the real program wants); the
+    previous setting is restored so test modules of other packages run as before.
+    """
+    was_enabled = gc.isenabled()
+    yield
+    gc.collect()
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture

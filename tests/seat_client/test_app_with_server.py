@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import av
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -9,6 +10,21 @@ from seat_client.app import build_seat_app
 from seat_client.settings import SeatSettings
 from tests.seat_client.conftest import run_async, wait_until
 from tests.seat_client.customer_sim import SimulatedCustomer
+
+
+class CountingTap:
+    """A media tap (the recorder's interface) that counts what it is given per (source, kind)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def push_video(self, source: str, frame: av.VideoFrame) -> None:
+        assert isinstance(frame, av.VideoFrame)
+        self.counts[(source, "video")] = self.counts.get((source, "video"), 0) + 1
+
+    def push_audio(self, source: str, frame: av.AudioFrame) -> None:
+        assert isinstance(frame, av.AudioFrame)
+        self.counts[(source, "audio")] = self.counts.get((source, "audio"), 0) + 1
 
 
 @pytest.fixture
@@ -43,12 +59,15 @@ def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings
     qtbot.addWidget(seat.login_dialog)
     window, controller = seat.window, seat.controller
     customer = SimulatedCustomer(settings.server_url, "password_reset", "张三")
+    tap = CountingTap()
+    controller.add_media_tap(tap)
 
     async def scenario() -> None:
         assert await seat.start("demo123")
         assert window.isVisible()
         await wait_until(lambda: controller.seat_state != "offline", message="welcome")
         await wait_until(lambda: controller.local_pump.counters.drawn >= 3, message="own preview drawn")
+        assert not tap.counts  # the preview is not tapped outside a call
         window.state_panel.ready_button.click()
         await wait_until(lambda: controller.seat_state == "ready", message="ready")
         assert "示闲" in window.status_state.text()
@@ -69,12 +88,18 @@ def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings
         assert counters.max_queue_depth <= 1
         assert window.remote_tile.has_image
         assert controller.audio_output is not None and controller.audio_output.frames_received > 0
+        await wait_until(lambda: len(tap.counts) == 4, message="all four media reach the tap")
 
         window.call_panel.hangup_button.click()
         await wait_until(lambda: window.call_panel.page == "idle", message="back to idle")
+        after_call = dict(tap.counts)
         assert controller.calls_completed == 1
         assert controller.session is None
         assert not window.remote_tile.has_image
+        preview = controller.local_pump.counters
+        previewed = preview.received
+        await wait_until(lambda: preview.received >= previewed + 5, message="preview runs on after the call")
+        assert tap.counts == after_call  # but the tap gets nothing outside a call
         await customer.close()
         await seat.close()
 
