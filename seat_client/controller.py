@@ -444,7 +444,8 @@ class SeatController(QObject):
         except Exception:
             logger.debug("stats unavailable", exc_info=True)
             return
-        self.statsUpdated.emit(stats)
+        if stats.recv_fps is not None:  # the first sample has no interval to rate over
+            self.statsUpdated.emit(stats)
 
     def _check_remote_video(self) -> None:
         """Warn the teller once when the customer's video stalls (aiortc itself needs ~30 s to notice a dead path)."""

@@ -89,6 +89,9 @@ def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings
         assert window.remote_tile.has_image
         assert controller.audio_output is not None and controller.audio_output.frames_received > 0
         await wait_until(lambda: len(tap.counts) == 4, message="all four media reach the tap")
+        stats = window.call_panel.stats_label
+        await wait_until(lambda: "帧/秒" in stats.text(), timeout=15, message="link quality shown")
+        assert "往返时延" in stats.text() and "丢包" in stats.text()
 
         window.call_panel.hangup_button.click()
         await wait_until(lambda: window.call_panel.page == "idle", message="back to idle")
@@ -212,3 +215,23 @@ def test_dialog_login_remembers_server_and_seat_only(  # type: ignore[no-untyped
     assert stored.server_url == settings.server_url and stored.seat_id == "demo"
     assert stored.ice_bind_addresses is None and stored.camera == "auto"  # test overrides were not persisted
     assert "demo123" not in path.read_text(encoding="utf-8")
+
+
+def test_unreachable_server_shows_chinese_error(qtbot: QtBot, qasync_loop) -> None:  # type: ignore[no-untyped-def]
+    settings = SeatSettings(server_url="http://127.0.0.1:9", seat_id="demo", camera="fake-pattern")
+    seat = build_seat_app(settings)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    dialog = seat.login_dialog
+
+    async def scenario() -> None:
+        assert not await seat.start()
+        dialog.ui.passwordEdit.setText("demo123")
+        dialog.ui.loginButton.click()
+        await wait_until(lambda: dialog.error_text != "", message="error shown")
+        await seat.close()
+
+    run_async(qasync_loop, scenario())
+    assert dialog.error_text == "无法连接服务器(http://127.0.0.1:9)"
+    assert dialog.ui.loginButton.isEnabled()
+    assert seat.controller.camera is None  # media opens only after a successful sign-in
