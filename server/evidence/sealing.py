@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from server.evidence.chain import EvidenceLedger
+from server.evidence.chain import EvidenceError, EvidenceLedger
 from server.recordings.store import RecordingStore, StoredSegment
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,25 @@ class EvidenceCoordinator:
 
     def on_segment_stored(self, segment: StoredSegment) -> None:
         """Store callback: links the segment, then seals if this completed an ended session."""
-        self.ledger.on_segment_stored(segment)
+        try:
+            self.ledger.on_segment_stored(segment)
+        except EvidenceError:
+            # Sealed already (seal_overdue gave up waiting): the segment is stored but outside the sealed chain.
+            # Recorded as an access-kind note so the trail still shows it arrived.
+            self.ledger.log_access(
+                segment.session_id,
+                "recording-store",
+                "late_segment",
+                f"{segment.recording_id}#{segment.segment_index} sha256={segment.sha256}",
+                "stored after seal",
+            )
+            logger.error(
+                "session %s: segment %s#%d arrived after the seal",
+                segment.session_id,
+                segment.recording_id,
+                segment.segment_index,
+            )
+            return
         self.maybe_seal(segment.session_id)
 
     def session_ended(self, session_id: str, reason: str = "") -> bool:

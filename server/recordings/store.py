@@ -353,13 +353,20 @@ class RecordingStore:
                 raise UploadError(
                     409, "incomplete", f"分段尚未上传完整（{row['offset']}/{row['length']} 字节）", row["offset"]
                 )
+            final = self.segment_path(rec_id, index)
             path = self._partial_path(upload_id)
+            if not path.exists() and final.exists():
+                # A crash after the move into the store but before the database insert: finish from there.
+                path = final
             digest = hashlib.sha256()
-            with open(path, "rb") as fp:
-                for block in iter(lambda: fp.read(1024 * 1024), b""):
-                    digest.update(block)
+            try:
+                with open(path, "rb") as fp:
+                    for block in iter(lambda: fp.read(1024 * 1024), b""):
+                        digest.update(block)
+            except FileNotFoundError:
+                pass
             if digest.hexdigest() != row["sha256"]:
-                path.write_bytes(b"")
+                self._partial_path(upload_id).write_bytes(b"")
                 self.db.table("uploads").update(upload_id, {"offset": 0})
                 raise UploadError(
                     422,
@@ -374,10 +381,10 @@ class RecordingStore:
                 raise UploadError(422, "not_a_segment", f"文件不是有效的录像分段：{exc}") from exc
             if header.recording_id != rec_id or header.segment_index != index:
                 raise UploadError(422, "header_mismatch", "录像分段头与上传声明不一致 (header/declaration mismatch)")
-            final = self.segment_path(rec_id, index)
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, final)
-            _fsync_dir(final.parent)
+            if path != final:
+                os.replace(path, final)
+                _fsync_dir(final.parent)
             now = self.clock()
             self._ensure_recording(row, now)
             meta = dict(header.meta)
@@ -399,7 +406,11 @@ class RecordingStore:
             stored = self._stored(rec_id, index)
         logger.info("session %s: recording %s segment %d stored", stored.session_id, rec_id, index)
         if self.on_segment_stored is not None:
-            self.on_segment_stored(stored)
+            try:
+                self.on_segment_stored(stored)
+            except Exception:
+                # The segment is safely stored and acknowledged either way; the callback's owner must reconcile.
+                logger.exception("session %s: on_segment_stored failed for %s#%d", stored.session_id, rec_id, index)
         return stored
 
     def _ensure_recording(self, upload: dict[str, Any], now: float) -> None:

@@ -294,3 +294,21 @@ def test_degraded_recording_exports_in_order_parts(tmp_path: Path) -> None:
         with av.open(str(tmp_path / "x" / part), mode="r") as c:
             frames += sum(1 for _ in c.decode(c.streams.video[0]))
     assert frames == sum(s.frames for s in segments)
+
+
+def test_segment_after_an_overdue_seal_is_noted_in_the_trail(recorded: Recorded, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(recorded.keys_dir, data_dir / "keys")
+    now = [1_800_000_000.0]
+    ledger = EvidenceLedger(data_dir, ServerKeys.load(data_dir), clock=lambda: now[0])
+    coordinator = EvidenceCoordinator(ledger, clock=lambda: now[0])
+    store = RecordingStore(data_dir, on_segment_stored=coordinator.on_segment_stored)
+    coordinator.store = store
+    _upload(store, recorded.spool_files[0], 0)
+    coordinator.session_ended(SESSION)
+    now[0] += 100_000
+    assert coordinator.seal_overdue([SESSION]) == [SESSION]
+    _upload(store, recorded.spool_files[1], 1)
+    last = ledger.entries(SESSION)[-1]
+    assert last.kind == "access" and last.payload["action"] == "late_segment"
+    assert verify_chain(ledger.manifest(SESSION), ServerKeys.load(data_dir).seal_key.public_key()) == []

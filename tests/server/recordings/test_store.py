@@ -161,3 +161,24 @@ def test_seat_declared_business_type_is_overridden_by_server_records(tmp_path: P
     )
     upload(store, segment_file(), business="password_reset")
     assert store.recording("rec1").business_type == "remote_authorisation"
+
+
+def test_crash_between_move_and_insert_is_completed_on_retry(tmp_path: Path) -> None:
+    data = segment_file()
+    store = RecordingStore(tmp_path)
+    state = store.create_upload("seat-1", "rec1", "S1", 0, len(data), sha(data))
+    store.append_chunk(state.upload_id, "seat-1", 0, data, hashlib.sha256(data).digest())
+    # Simulate the crash: the file was moved into the store, the database never learned it.
+    final = store.segment_path("rec1", 0)
+    final.parent.mkdir(parents=True)
+    store._partial_path(state.upload_id).replace(final)
+    seg = RecordingStore(tmp_path).complete_upload(state.upload_id, "seat-1")
+    assert seg.path == final and final.read_bytes() == data
+
+
+def test_failing_store_callback_does_not_fail_the_upload(tmp_path: Path) -> None:
+    def broken(_segment: StoredSegment) -> None:
+        raise RuntimeError("evidence database unavailable")
+
+    seg = upload(RecordingStore(tmp_path, on_segment_stored=broken), segment_file())
+    assert seg.path.exists()
