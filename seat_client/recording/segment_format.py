@@ -270,9 +270,13 @@ class SegmentWriter:
         self._buf += data
         size = self.header.chunk_size
         # Keep at least one byte back so the last chunk written is always the final one.
-        while len(self._buf) > size:
-            self._emit(bytes(self._buf[:size]), final=False)
-            del self._buf[:size]
+        pos = 0
+        with memoryview(self._buf) as view:
+            while len(self._buf) - pos > size:
+                self._emit(bytes(view[pos : pos + size]), final=False)
+                pos += size
+        if pos:
+            del self._buf[:pos]
 
     def close(self) -> None:
         """Writes the final chunk (possibly empty)."""
