@@ -17,7 +17,7 @@ import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -76,7 +76,46 @@ _MIGRATIONS: dict[int, list[str]] = {
         BEGIN SELECT RAISE(ABORT, 'session_events is append-only'); END
         """,
     ],
+    # Routing (排队机): seat roles and skills, customer star level and queue, seat state history, configuration.
+    2: [
+        "ALTER TABLE seats ADD COLUMN role TEXT NOT NULL DEFAULT 'teller'",
+        """
+        CREATE TABLE seat_skills (
+            seat_id TEXT NOT NULL REFERENCES seats(seat_id),
+            queue_id TEXT NOT NULL,
+            proficiency INTEGER NOT NULL DEFAULT 1,
+            role TEXT NOT NULL DEFAULT 'primary',
+            PRIMARY KEY (seat_id, queue_id)
+        )
+        """,
+        """
+        CREATE TABLE seat_state_history (
+            change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            seat_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT,
+            session_id TEXT
+        )
+        """,
+        "CREATE INDEX seat_state_history_seat ON seat_state_history(seat_id, change_id)",
+        "ALTER TABLE sessions ADD COLUMN star_level INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN routing_queue TEXT",
+        "ALTER TABLE sessions ADD COLUMN front_of_queue INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN end_message TEXT",
+        """
+        CREATE TABLE routing_config (
+            version INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            seat_id TEXT NOT NULL,
+            toml TEXT NOT NULL
+        )
+        """,
+    ],
 }
+
+SEAT_ROLES = ("teller", "supervisor", "admin")
+"""Seat account roles: tellers serve customers; supervisors and admins may also edit routing and watch the wallboard."""
 
 
 class SessionStatus:
@@ -96,6 +135,7 @@ class SeatRow:
     display_name: str
     password_hash: str
     enabled: bool
+    role: str = "teller"
 
 
 def iso(moment: datetime) -> str:
@@ -183,9 +223,70 @@ class Database:
         """A seat account, or None."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT seat_id, display_name, password_hash, enabled FROM seats WHERE seat_id = ?", (seat_id,)
+                "SELECT seat_id, display_name, password_hash, enabled, role FROM seats WHERE seat_id = ?", (seat_id,)
             ).fetchone()
-        return None if row is None else SeatRow(row[0], row[1], row[2], bool(row[3]))
+        return None if row is None else SeatRow(row[0], row[1], row[2], bool(row[3]), row[4])
+
+    def set_seat_role(self, seat_id: str, role: str) -> None:
+        """Set a seat account's role (``teller``, ``supervisor`` or ``admin``)."""
+        if role not in SEAT_ROLES:
+            raise ValueError(f"unknown seat role {role!r} (expected one of {', '.join(SEAT_ROLES)})")
+        with self._lock:
+            self._conn.execute("UPDATE seats SET role = ? WHERE seat_id = ?", (role, seat_id))
+
+    def set_seat_skills(self, seat_id: str, skills: list[tuple[str, int, str]]) -> None:
+        """Replace a seat's skills (技能组): ``(queue_id, proficiency, role)`` with role primary/backup/expert."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM seat_skills WHERE seat_id = ?", (seat_id,))
+            for queue_id, proficiency, role in skills:
+                self._conn.execute(
+                    "INSERT INTO seat_skills (seat_id, queue_id, proficiency, role) VALUES (?, ?, ?, ?)",
+                    (seat_id, queue_id, int(proficiency), role),
+                )
+
+    def seat_skills(self, seat_id: str) -> list[tuple[str, int, str]]:
+        """A seat's skills as ``(queue_id, proficiency, role)``, by queue id; empty if none are stored."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT queue_id, proficiency, role FROM seat_skills WHERE seat_id = ? ORDER BY queue_id", (seat_id,)
+            ).fetchall()
+        return [(str(q), int(p), str(r)) for q, p, r in rows]
+
+    def append_seat_state(
+        self, seat_id: str, at: datetime, state: str, reason: str | None, session_id: str | None
+    ) -> None:
+        """Keep one timestamped seat state change (示闲/示忙/振铃/通话/话后)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO seat_state_history (seat_id, at, state, reason, session_id) VALUES (?, ?, ?, ?, ?)",
+                (seat_id, iso(at), state, reason, session_id),
+            )
+
+    def seat_state_history(self, seat_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        """A seat's most recent state changes, oldest first."""
+        with self._lock:
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM (SELECT change_id, seat_id, at, state, reason, session_id FROM seat_state_history "
+                    "WHERE seat_id = ? ORDER BY change_id DESC LIMIT ?) ORDER BY change_id",
+                    [seat_id, limit],
+                )
+            )
+        return rows
+
+    def save_routing_config(self, toml_text: str, seat_id: str, at: datetime) -> int:
+        """Keep a new routing configuration (every version stays); returns its version number."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO routing_config (at, seat_id, toml) VALUES (?, ?, ?)", (iso(at), seat_id, toml_text)
+            )
+        return int(cursor.lastrowid or 0)
+
+    def latest_routing_config(self) -> dict[str, Any] | None:
+        """The newest stored routing configuration ``{version, at, seat_id, toml}``, or None."""
+        with self._lock:
+            rows = list(self.db.query("SELECT * FROM routing_config ORDER BY version DESC LIMIT 1"))
+        return rows[0] if rows else None
 
     def set_seat_password_hash(self, seat_id: str, password_hash: str) -> None:
         """Store a re-hashed password (argon2 parameters changed)."""
@@ -248,7 +349,17 @@ class Database:
 
     def update_session(self, session_id: str, **fields: Any) -> None:
         """Update columns of a session (datetimes are serialised)."""
-        allowed = {"seat_id", "status", "answered_at", "ended_at", "end_reason"}
+        allowed = {
+            "seat_id",
+            "status",
+            "answered_at",
+            "ended_at",
+            "end_reason",
+            "star_level",
+            "routing_queue",
+            "front_of_queue",
+            "end_message",
+        }
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"cannot update session columns {sorted(unknown)}")
