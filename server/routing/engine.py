@@ -89,6 +89,7 @@ class RoutingEngine:
         self._order = itertools.count(1)
         self._reserved: dict[str, Seat] = {}
         self._changed: set[str] = set()
+        self._position_notices = {qid: PositionsChanged(qid) for qid in config.queues}  # immutable, shared
         self._now = float("-inf")
         self._next_sweep = float("-inf")
         self.audit: deque[Audit] = deque(maxlen=10_000)
@@ -933,7 +934,7 @@ class RoutingEngine:
         seat.offer_kind = kind
         self._set_seat(seat, SeatState.RESERVED, None, at, out, customer.session_id)
         timeout = self._queues[customer.queue_id].cfg.ring_timeout_s
-        self._schedule(at + timeout, _RING, seat, seat.version)
+        heapq.heappush(self._deadlines, (at + timeout, next(self._seq), _RING, seat, seat.version))
         out.append(OfferCall(customer.session_id, seat.seat_id, customer.queue_id, kind, timeout, customer.arrival))
 
     def _offer(self, customer: Customer, seat: Seat, kind: OfferKind, at: float, out: list[Decision]) -> None:
@@ -1035,7 +1036,8 @@ class RoutingEngine:
         """The serving seat's part of the call is over (hang-up or transfer): record handle time, wrap up."""
         seat = self._seats[customer.seat_id or ""]
         q = self._queues[customer.queue_id]
-        self._stop_consult(customer, at, out, "call_ended")
+        if customer.consult_seat_id is not None:
+            self._stop_consult(customer, at, out, "call_ended")
         q.record_handle(at - seat.since + q.cfg.wrap_up_s)
         seat.session_id = None
         seat.offer_kind = None
@@ -1073,8 +1075,9 @@ class RoutingEngine:
     def _finish(self, out: list[Decision]) -> list[Decision]:
         changed = self._changed
         if changed:
+            notices = self._position_notices
             for qid in sorted(changed) if len(changed) > 1 else changed:
-                out.append(PositionsChanged(qid))
+                out.append(notices[qid])
                 if self.expand_positions:
                     out.extend(self.queue_positions(qid))
             changed.clear()

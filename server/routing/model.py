@@ -109,7 +109,7 @@ class Customer:
     path: list[str] = field(default_factory=list)
 
 
-# --- decisions -----
+# --- decisions (read-only: treat them as values) -----
 
 
 @dataclass(slots=True)
@@ -206,7 +206,7 @@ StateChange = SeatStateChanged
 """One timestamped seat state change, as kept in :attr:`Seat.history`."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PositionsChanged:
     """Positions in this queue changed: send :meth:`RoutingEngine.queue_positions` to its customers."""
 
