@@ -68,7 +68,7 @@ def _check_all_fields(person: IdPerson, front: ocr.IdCardFrontResult, back: ocr.
         assert 0.5 < fld.confidence <= 1.0
 
 
-@pytest.mark.parametrize("seed", range(100, 106))
+@pytest.mark.parametrize("seed", range(100, 105))
 def test_clean_card_every_field(seed: int, faces) -> None:
     img, box = faces[PORTRAITS[seed % 3]]
     card = make_card(seed, img, face_box=box)
@@ -77,7 +77,7 @@ def test_clean_card_every_field(seed: int, faces) -> None:
     _check_all_fields(card.person, front, back)
 
 
-@pytest.mark.parametrize("seed", range(200, 210))
+@pytest.mark.parametrize("seed", range(200, 208))
 def test_photographed_card_every_field(seed: int, faces) -> None:
     img, box = faces[PORTRAITS[seed % 3]]
     card = make_card(seed, img, face_box=box, photographed=True)
