@@ -117,9 +117,11 @@ class RoutingEngine:
         return min(candidates) if candidates else None
 
     def advance(self, now: float) -> list[Decision]:
-        """Apply every timed rule due at or before ``now``."""
+        """Apply every timed rule due at or before ``now`` (including the reserved-seat sweeper)."""
         out: list[Decision] = []
         self._clock(now, out)
+        if self._reserved:
+            self._sweep(self._now, out)
         return self._finish(out)
 
     def sweep(self, now: float) -> list[Decision]:

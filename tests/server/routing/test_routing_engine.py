@@ -493,3 +493,15 @@ def test_restored_arrival_keeps_its_ticket_time_and_absent_customers_wait_unoffe
     assert [s.seat_id for s in e.reserved_seats()] == ["s1"] and e.find_seat("nope") is None
     e.customer_reconnected(sid(3), 110)
     assert e.queue_order("a") == [sid(1), sid(3)]
+
+
+def test_next_deadline_for_a_lost_ring_deadline_is_served_by_advance():
+    e = engine([q("a", ring_timeout_s=10), q("b")], sweep_slack_s=5, sweep_interval_s=60)
+    e.seat_login("s1", [Skill("a")], 0, ready=True)
+    e.customer_arrive(sid(1), PR, 1)
+    e._deadlines.clear()  # simulate a lost ring-timeout deadline
+    due = e.next_deadline()
+    assert due == 16
+    d = e.advance(due)  # a timer armed on next_deadline() releases the seat: no busy loop
+    assert of_type(d, Audit) and e.seat("s1").state is SeatState.NOT_READY
+    assert e.next_deadline() is None
