@@ -19,6 +19,10 @@ offer_failed(s)             seat_decline                    (the seat goes not-r
 offer_accepted(s)           seat_answer
 ==========================  ====================================================================================
 
+Besides offers, the engine's other decisions that the coordinator must act on (a rejection with its Chinese
+"call back / book an appointment" text, an overflow to another queue, a customer re-queued at the front or a failed
+call after a seat dropped, consult ends) are kept as :class:`RoutingNotice` and collected with :meth:`take_notices`.
+
 Offers returned are the engine's reservations that are new since the last call (intermediate offers the engine made
 and withdrew within one call never reach the coordinator). Positions count waiting customers, present or not, offered
 or not, in the order the engine would serve them now.
@@ -31,15 +35,54 @@ import logging
 import time
 from collections.abc import Callable
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from server.queueing import Offer, QueueEntry
 from server.routing.config import RoutingConfig, load_config
 from server.routing.engine import RoutingEngine
-from server.routing.model import CustomerState, Skill, SkillRole
+from server.routing.model import (
+    ConsultEnded,
+    CustomerState,
+    Decision,
+    Overflowed,
+    PositionUpdate,
+    Preview,
+    Queued,
+    QueueStatistics,
+    Rejected,
+    SessionEnded,
+    Skill,
+    SkillRole,
+)
 from wire.messages import SeatState
 
 logger = logging.getLogger(__name__)
 
 _FOREVER = 10.0 * 365 * 24 * 3600  # the coordinator's own timers act long before this
+
+
+@dataclass(frozen=True)
+class RoutingNotice:
+    """An engine decision, other than an offer, that the coordinator carries out.
+
+    Attributes:
+        session_id: the customer's session.
+        kind: ``rejected`` (end the session with ``message``), ``overflowed`` (now waits in ``queue_id``),
+            ``requeued`` (their seat dropped mid-call: waiting again at the front), ``failed`` (their seat dropped
+            mid-call and the call fails), ``consult_ended`` (the consulting expert ``seat_id`` left).
+        message: Chinese text for the customer (rejections, failures).
+        queue_id: the queue concerned.
+        seat_id: the seat concerned.
+        detail: extra facts for the session trail.
+    """
+
+    session_id: str
+    kind: str
+    message: str = ""
+    queue_id: str | None = None
+    seat_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def _all_queues(config: RoutingConfig) -> Callable[[str], list[Skill]]:
@@ -54,9 +97,11 @@ class RoutingCallQueue:
 
     Args:
         config: routing configuration (default: resources/routing/queues.toml). Its ring timeout, wrap-up and
-            reconnect grace are replaced by "never": the coordinator's timers rule.
-        skills_for: a seat's skills, asked when the seat is first seen ready (default: every queue, primary).
-        star_for: a customer's star level 0-7 (default 0 for everyone).
+            reconnect grace are replaced by "never": the coordinator's timers rule. Waiting limits, time overflow
+            and rejections stay as configured; overflow when no seat is signed in is off (customers wait for the
+            first seat, and are told none is online).
+        skills_for: a seat's skills, asked each time the seat signs in (default: every queue, primary).
+        star_for: a customer's star level 0-7 (default: ``entry.star``).
         clock: seconds since the epoch (default ``time.time``), the same time base as ``QueueEntry.queued_at``.
     """
 
@@ -68,44 +113,53 @@ class RoutingCallQueue:
         star_for: Callable[[QueueEntry], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        config = config or load_config()
-        # The interface has no way to say "rejected": nobody is turned away here (no waiting limit, no overflow
-        # when no seat is signed in, stay when an overflow chain is exhausted). Time overflow between queues stays.
-        queues = {
-            qid: dataclasses.replace(
-                q,
-                ring_timeout_s=_FOREVER,
-                wrap_up_s=_FOREVER,
-                max_waiting=None,
-                overflow_when_no_seat=False,
-                on_exhausted="stay",
-            )
-            for qid, q in config.queues.items()
-        }
-        self.config = dataclasses.replace(config, queues=queues, reconnect_grace_s=_FOREVER)
+        self.source_config = config or load_config()
+        self.config = self._effective(self.source_config)
         self.engine = RoutingEngine(self.config)
         self._skills_for = skills_for or _all_queues(self.config)
-        self._star_for = star_for or (lambda entry: 0)
+        self._star_for = star_for or (lambda entry: entry.star)
         self._clock = clock
         self._entries: dict[str, QueueEntry] = {}
+        self._connected: dict[str, QueueEntry] = {}
         self._reported: dict[str, str] = {}  # session -> seat, offers the coordinator knows about
+        self._notices: list[RoutingNotice] = []
+        self._signed_in: set[str] = set()
+
+    @staticmethod
+    def _effective(config: RoutingConfig) -> RoutingConfig:
+        queues = {
+            qid: dataclasses.replace(q, ring_timeout_s=_FOREVER, wrap_up_s=_FOREVER, overflow_when_no_seat=False)
+            for qid, q in config.queues.items()
+        }
+        return dataclasses.replace(config, queues=queues, reconnect_grace_s=_FOREVER)
 
     # --- CallQueue ----------------------------------------------------------------------------------------------
 
     def customer_arrived(self, entry: QueueEntry) -> list[Offer]:
-        """See :meth:`server.queueing.CallQueue.customer_arrived`."""
+        """See :meth:`server.queueing.CallQueue.customer_arrived` (``entry.queue_id``/``front`` after a restart)."""
         if entry.session_id in self._entries:
             raise ValueError(f"session {entry.session_id} is already queued")
         self._entries[entry.session_id] = entry
-        self.engine.customer_arrive(
-            entry.session_id,
-            entry.business_type,
-            self._now(),
-            star=self._star_for(entry),
-            customer_name=entry.customer_name,
-            arrival=entry.queued_at.timestamp(),
-            present=entry.present,
+        queue_id = entry.queue_id if entry.queue_id in self.config.queues else None
+        self._take(
+            self.engine.customer_arrive(
+                entry.session_id,
+                entry.business_type,
+                self._now(),
+                star=self._star_for(entry),
+                customer_name=entry.customer_name,
+                queue_id=queue_id,
+                arrival=entry.queued_at.timestamp(),
+                present=entry.present and not entry.front,
+            )
         )
+        customer = self.engine.customer(entry.session_id)
+        if customer is None:  # rejected
+            self._entries.pop(entry.session_id, None)
+        elif entry.front:
+            customer.tier = 0
+            if entry.present:
+                self._take(self.engine.customer_reconnected(entry.session_id, self._now()))
         return self._new_offers()
 
     def customer_presence(self, session_id: str, present: bool) -> list[Offer]:
@@ -116,21 +170,22 @@ class RoutingCallQueue:
             return []
         entry.present = present
         if present and customer.state is CustomerState.DISCONNECTED:
-            self.engine.customer_reconnected(session_id, self._now())
+            self._take(self.engine.customer_reconnected(session_id, self._now()))
         elif not present and customer.state is CustomerState.WAITING:
-            self.engine.customer_disconnected(session_id, self._now())
+            self._take(self.engine.customer_disconnected(session_id, self._now()))
         return self._new_offers()
 
     def customer_left(self, session_id: str) -> list[Offer]:
         """See :meth:`server.queueing.CallQueue.customer_left`."""
         self._entries.pop(session_id, None)
+        self._connected.pop(session_id, None)
         self._reported.pop(session_id, None)
         now = self._now()
         customer = self.engine.customer(session_id)
         if customer is not None and customer.state is CustomerState.OFFERED and customer.seat_id is not None:
             # the ringing seat leaves the ready pool until the coordinator reports it ready again
-            self.engine.seat_decline(customer.seat_id, session_id, now)
-        self.engine.customer_leave(session_id, now)
+            self._take(self.engine.seat_decline(customer.seat_id, session_id, now))
+        self._take(self.engine.customer_leave(session_id, now))
         return self._new_offers()
 
     def seat_ready(self, seat_id: str) -> list[Offer]:
@@ -138,42 +193,80 @@ class RoutingCallQueue:
         now = self._now()
         known = self.engine.find_seat(seat_id)
         if known is None or known.state is SeatState.OFFLINE:
-            self.engine.seat_login(seat_id, self._skills_for(seat_id), now, ready=True)
+            self._take(self.engine.seat_login(seat_id, self._skills_for(seat_id), now, ready=True))
+            self._signed_in.add(seat_id)
         elif known.state in (SeatState.NOT_READY, SeatState.WRAP_UP):
-            self.engine.seat_set_ready(seat_id, now)
+            self._take(self.engine.seat_set_ready(seat_id, now))
         elif known.state is SeatState.IN_CALL and known.session_id is not None:
             # The coordinator may report the seat ready before it reports the customer gone: the call is over.
-            self.engine.end_call(known.session_id, now)
-            self.engine.seat_set_ready(seat_id, now)
+            if known.offer_kind is not None and known.offer_kind.value == "consult":
+                self._take(self.engine.end_consult(known.session_id, now))
+            else:
+                self._connected.pop(known.session_id, None)
+                self._take(self.engine.end_call(known.session_id, now))
+            self._take(self.engine.seat_set_ready(seat_id, now))
         return self._new_offers()
 
-    def seat_unavailable(self, seat_id: str) -> list[Offer]:
-        """See :meth:`server.queueing.CallQueue.seat_unavailable`."""
+    def seat_unavailable(self, seat_id: str, reason: str = "other") -> list[Offer]:
+        """See :meth:`server.queueing.CallQueue.seat_unavailable`; a seat not yet known signs in not-ready."""
+        seat = self.engine.find_seat(seat_id)
+        now = self._now()
+        if reason not in self.config.not_ready_reasons:
+            reason = "other"
+        if seat is None or seat.state is SeatState.OFFLINE:
+            self._take(self.engine.seat_login(seat_id, self._skills_for(seat_id), now))
+            self._signed_in.add(seat_id)
+        elif seat.state is not SeatState.NOT_READY or seat.reason != reason:
+            self._take(self.engine.seat_set_not_ready(seat_id, reason, now))
+        return self._new_offers()
+
+    def seat_offline(self, seat_id: str) -> list[Offer]:
+        """The seat signed out or its connection dropped: a ringing customer keeps their place; a customer in a call
+        is re-queued at the front or the call fails (``seat_drop_in_call``), reported by :meth:`take_notices`."""
+        self._signed_in.discard(seat_id)
         seat = self.engine.find_seat(seat_id)
         if seat is not None and seat.state is not SeatState.OFFLINE:
-            self.engine.seat_set_not_ready(seat_id, "other", self._now())
+            sid = seat.session_id
+            self._take(self.engine.seat_disconnected(seat_id, self._now()))
+            if sid is not None and sid in self._connected:
+                customer = self.engine.customer(sid)
+                entry = self._connected.pop(sid)
+                if customer is not None and customer.state is not CustomerState.CONNECTED:
+                    entry.front = True
+                    self._entries[sid] = entry
         return self._new_offers()
 
     def offer_failed(self, session_id: str) -> list[Offer]:
         """See :meth:`server.queueing.CallQueue.offer_failed`."""
         self._reported.pop(session_id, None)
         customer = self.engine.customer(session_id)
-        if customer is None or customer.state is not CustomerState.OFFERED or customer.seat_id is None:
+        if customer is None or customer.seat_id is None:
+            return self._new_offers()
+        seat = self.engine.find_seat(customer.seat_id)
+        if customer.state is CustomerState.CONNECTED and customer.consult_seat_id is not None:
+            expert = self.engine.find_seat(customer.consult_seat_id)
+            if expert is not None and expert.state is SeatState.RESERVED:
+                self._take(self.engine.seat_decline(expert.seat_id, session_id, self._now()))
+            return self._new_offers()
+        if customer.state is not CustomerState.OFFERED or seat is None:
             return self._new_offers()
         now = self._now()
-        self.engine.seat_decline(customer.seat_id, session_id, now)
+        self._take(self.engine.seat_decline(customer.seat_id, session_id, now))
         entry = self._entries.get(session_id)
         if entry is not None and not entry.present:
-            self.engine.customer_disconnected(session_id, now)
+            self._take(self.engine.customer_disconnected(session_id, now))
         return self._new_offers()
 
     def offer_accepted(self, session_id: str) -> list[Offer]:
         """See :meth:`server.queueing.CallQueue.offer_accepted`."""
         self._reported.pop(session_id, None)
-        self._entries.pop(session_id, None)
+        entry = self._entries.pop(session_id, None)
+        if entry is not None:
+            entry.front = False
+            self._connected[session_id] = entry
         customer = self.engine.customer(session_id)
         if customer is not None and customer.state is CustomerState.OFFERED and customer.seat_id is not None:
-            self.engine.seat_answer(customer.seat_id, session_id, self._now())
+            self._take(self.engine.seat_answer(customer.seat_id, session_id, self._now()))
         return self._new_offers()
 
     def position(self, session_id: str) -> int | None:
@@ -204,7 +297,67 @@ class RoutingCallQueue:
             return customer.seat_id
         return None
 
-    # --- extras -------------------------------------------------------------------------------------------------
+    # --- routing features beyond CallQueue ---------------------------------------------------------------------
+
+    def take_notices(self) -> list[RoutingNotice]:
+        """Non-offer decisions since the last call, oldest first."""
+        notices, self._notices = self._notices, []
+        return notices
+
+    def queue_of(self, session_id: str) -> str | None:
+        """The queue a customer waits (or is served) in."""
+        customer = self.engine.customer(session_id)
+        return customer.queue_id if customer is not None else None
+
+    def queue_position(self, session_id: str) -> PositionUpdate | None:
+        """Place, waiting count and estimated wait within the customer's own queue (the engine's estimator)."""
+        return self.engine.position(session_id)
+
+    def wrap_up_s(self, session_id: str | None, business_type: str | None = None) -> float:
+        """After-call work length of the queue that served the session (configured value)."""
+        qid = self.queue_of(session_id) if session_id else None
+        if qid is None and business_type is not None:
+            qid = self.source_config.queue_for(business_type)
+        q = self.source_config.queues.get(qid or "")
+        return q.wrap_up_s if q is not None else 30.0
+
+    def transfer_to_queue(self, session_id: str, queue_id: str) -> list[Offer]:
+        """The serving seat hands the customer to another queue (front of it). Raises ``RoutingError``."""
+        self._take(self.engine.transfer_to_queue(session_id, queue_id, self._now()))
+        self._requeue_connected(session_id)
+        return self._new_offers()
+
+    def transfer_to_seat(self, session_id: str, seat_id: str) -> list[Offer]:
+        """The serving seat hands the customer to a named ready seat. Raises ``RoutingError``."""
+        self._take(self.engine.transfer_to_seat(session_id, seat_id, self._now()))
+        self._requeue_connected(session_id)
+        return self._new_offers()
+
+    def invite_consult(self, session_id: str, seat_id: str | None, queue_id: str | None) -> list[Offer]:
+        """Ring an expert (named seat or best seat of a queue) into the running call. Raises ``RoutingError``."""
+        self._take(self.engine.invite_consult(session_id, self._now(), seat_id=seat_id, queue_id=queue_id))
+        return self._new_offers()
+
+    def consult_answered(self, session_id: str, seat_id: str) -> list[Offer]:
+        """The invited expert answered."""
+        self._reported.pop(session_id + "#consult", None)
+        self._take(self.engine.seat_answer(seat_id, session_id, self._now()))
+        return self._new_offers()
+
+    def end_consult(self, session_id: str) -> list[Offer]:
+        """The expert leaves (or the invitation is cancelled); the expert seat is free."""
+        customer = self.engine.customer(session_id)
+        if customer is not None and customer.consult_seat_id is not None:
+            self._take(self.engine.end_consult(session_id, self._now()))
+        return self._new_offers()
+
+    def statistics(self) -> dict[str, QueueStatistics]:
+        """Per-queue statistics and ``"*"`` overall."""
+        return self.engine.statistics(self._now())
+
+    def preview(self, business_type: str, star: int = 0) -> Preview:
+        """What a customer arriving now would get (no change)."""
+        return self.engine.preview(business_type, self._now(), star=star)
 
     def next_deadline(self) -> float | None:
         """When the engine has timed work (time overflow, no-seat re-routing): arm a timer and call :meth:`tick`."""
@@ -212,20 +365,67 @@ class RoutingCallQueue:
 
     def tick(self) -> list[Offer]:
         """Apply due timed rules (e.g. overflow after ``max_wait_s``)."""
-        self.engine.advance(self._now())
+        self._take(self.engine.advance(self._now()))
         return self._new_offers()
+
+    def replace_config(self, config: RoutingConfig) -> None:
+        """Swap the configuration at run time, keeping every seat and waiting customer (snapshot and restore)."""
+        from server.routing.snapshot import restore, snapshot
+
+        effective = self._effective(config)
+        self.engine = restore(effective, snapshot(self.engine))
+        self.source_config = config
+        self.config = effective
+
+    # --- internals ------------------------------------------------------------------------------------------------
+
+    def _requeue_connected(self, session_id: str) -> None:
+        entry = self._connected.pop(session_id, None)
+        if entry is not None and self.engine.customer(session_id) is not None:
+            entry.front = True
+            entry.present = True
+            self._entries[session_id] = entry
+
+    def _take(self, decisions: list[Decision]) -> None:
+        for d in decisions:
+            if isinstance(d, Rejected):
+                self._notices.append(
+                    RoutingNotice(d.session_id, "rejected", d.message, d.queue_id, None, {"reason": d.reason})
+                )
+            elif isinstance(d, Overflowed):
+                self._notices.append(
+                    RoutingNotice(
+                        d.session_id, "overflowed", "", d.to_queue, None, {"from": d.from_queue, "reason": d.reason}
+                    )
+                )
+            elif isinstance(d, SessionEnded):
+                self._notices.append(
+                    RoutingNotice(d.session_id, "failed", d.message, None, d.seat_id, {"reason": d.reason.value})
+                )
+            elif isinstance(d, Queued) and d.front and d.session_id in self._connected:
+                self._notices.append(RoutingNotice(d.session_id, "requeued", "", d.queue_id))
+            elif isinstance(d, ConsultEnded):
+                self._notices.append(
+                    RoutingNotice(d.session_id, "consult_ended", "", None, d.seat_id, {"reason": d.reason})
+                )
 
     def _now(self) -> float:
         return self._clock()
 
     def _new_offers(self) -> list[Offer]:
         """Reservations held now that the coordinator has not been told about; forget ones that no longer hold."""
-        held = {s.session_id: s.seat_id for s in self.engine.reserved_seats() if s.session_id is not None}
-        for sid in [sid for sid, seat in self._reported.items() if held.get(sid) != seat]:
-            del self._reported[sid]
+        held: dict[str, tuple[str, str]] = {}
+        for s in self.engine.reserved_seats():
+            if s.session_id is None:
+                continue
+            kind = s.offer_kind.value if s.offer_kind is not None else "customer"
+            key = s.session_id + "#consult" if kind == "consult" else s.session_id
+            held[key] = (s.seat_id, kind)
+        for key in [k for k, seat in self._reported.items() if held.get(k, ("",))[0] != seat]:
+            del self._reported[key]
         offers = []
-        for sid, seat_id in held.items():
-            if self._reported.get(sid) != seat_id:
-                self._reported[sid] = seat_id
-                offers.append(Offer(sid, seat_id))
+        for key, (seat_id, kind) in held.items():
+            if self._reported.get(key) != seat_id:
+                self._reported[key] = seat_id
+                offers.append(Offer(key.removesuffix("#consult"), seat_id, kind))
         return offers

@@ -816,7 +816,7 @@ class RoutingEngine:
         elif customer.state is CustomerState.OFFERED:
             seat = self._seats[customer.seat_id or ""]
             self._withdraw(seat, customer, at, out, "customer_left", "客户已离开")
-        if abandoned:
+        if abandoned and customer.answered_at is None:  # a transferred customer was answered already
             self._queues[customer.queue_id].abandoned += 1
         customer.state = CustomerState.ENDED
         self._customers.pop(customer.session_id, None)
