@@ -1,0 +1,410 @@
+"""``WorkstationState``: everything the teller's screen shows about the current call, without Qt.
+
+The Qt service feeds it server messages and HTTP answers; the panels read it. Each change notifies the listeners
+with the aspect that changed (``call``, ``gates``, ``script``, ``snapshots``, ``signature``, ``business``,
+``timeline``, ``phase``) so a panel redraws only what concerns it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from seat_client.workstation.scripts import CallScript, render_text
+from seat_client.workstation.signature import SignatureAssessment, assess_signature
+from seat_client.workstation.snapshot import Snapshot
+from wire.signature import SignatureSubmission
+
+logger = logging.getLogger(__name__)
+
+FACE_THRESHOLD = 0.42
+"""Default pass mark of each face pair (the server's gate config decides; shown when the snapshot has none)."""
+
+GATE_LABELS = {
+    "precheck": "受理前核验",
+    "network_check": "联网核查",
+    "face": "人脸比对",
+    "liveness": "活体检测",
+    "questions": "私密问题",
+}
+FACE_PAIRS = (
+    ("id_vs_live", "证件照 vs 现场"),
+    ("network_vs_live", "联网照 vs 现场"),
+    ("id_vs_network", "证件照 vs 联网照"),
+)
+
+Listener = Callable[[str], None]
+
+
+class Phase:
+    """What the seat is doing, as the screen arranges itself."""
+
+    IDLE = "idle"
+    RINGING = "ringing"
+    IN_CALL = "in_call"
+    WRAP_UP = "wrap_up"
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """The customer and business of the call (all identifiers already masked by the server)."""
+
+    session_id: str
+    business_type: str
+    business_label: str
+    customer_name: str = ""
+    queued_at: dt.datetime | None = None
+    star_level: int | None = None
+    accounts: tuple[str, ...] = ()
+    ocr_fields: tuple[tuple[str, str], ...] = ()
+    """(label, value) from the ID card, masked."""
+    id_portrait_jpeg: bytes | None = None
+
+
+@dataclass(frozen=True)
+class GateView:
+    """One identity gate as the teller sees it (from the server's gate snapshot)."""
+
+    gate: str
+    label: str
+    status: str
+    attempts: int
+    max_attempts: int
+    scores: dict[str, float | None] = field(default_factory=dict)
+    results: tuple[dict[str, Any], ...] = ()
+    teller_message: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """The gate failed (for good when no attempts are left)."""
+        return self.status == "failed"
+
+    @property
+    def done(self) -> bool:
+        """Passed or not required."""
+        return self.status in ("passed", "not_required")
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One line of the session timeline."""
+
+    at: dt.datetime
+    kind: str
+    text: str
+
+
+@dataclass
+class SnapshotEntry:
+    """A snapshot in the strip and whether the server has it."""
+
+    snapshot: Snapshot
+    uploaded: bool = False
+    error: str | None = None
+    used_for_face: bool = False
+
+
+@dataclass
+class SignatureReviewState:
+    """The signature under review."""
+
+    state: str = "none"  # none | submitted | accepted | rejected
+    attempt: int = 0
+    submission: SignatureSubmission | None = None
+    assessment: SignatureAssessment | None = None
+    reason: str | None = None
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class WorkstationState:
+    """The current call as the workstation shows it.
+
+    Args:
+        seat_id: the signed-in 工号 (used in scripts and watermarks).
+        seat_name: the teller's name.
+        clock: current UTC time (tests pass a fixed one).
+    """
+
+    def __init__(self, seat_id: str = "", seat_name: str = "", clock: Callable[[], dt.datetime] = _utc_now) -> None:
+        self.seat_id = seat_id
+        self.seat_name = seat_name
+        self.clock = clock
+        self.phase = Phase.IDLE
+        self.call: CallInfo | None = None
+        self.gates: list[GateView] = []
+        self.gates_terminated = False
+        self.gates_all_passed = False
+        self.face_threshold = FACE_THRESHOLD
+        self.script: CallScript | None = None
+        self.script_values: dict[str, str] = {}
+        self.step_index = 0
+        self.steps_done: set[int] = set()
+        self.snapshots: list[SnapshotEntry] = []
+        self.signature = SignatureReviewState()
+        self.business_result: tuple[bool, str] | None = None
+        self.timeline: list[TimelineEvent] = []
+        self.wrap_up_deadline: dt.datetime | None = None
+        self.wrap_up_notes = ""
+        self.recording = False
+        self._listeners: list[Listener] = []
+
+    # --- observers ---
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(aspect)`` after every change."""
+        self._listeners.append(listener)
+
+    def _changed(self, *aspects: str) -> None:
+        for aspect in aspects:
+            for listener in list(self._listeners):
+                listener(aspect)
+
+    def log(self, kind: str, text: str, at: dt.datetime | None = None) -> None:
+        """Add a timeline line."""
+        self.timeline.append(TimelineEvent(at or self.clock(), kind, text))
+        self._changed("timeline")
+
+    # --- call life ---
+
+    def ring(self, call: CallInfo) -> None:
+        """A call is offered (振铃)."""
+        self._reset()
+        self.call = call
+        self.phase = Phase.RINGING
+        if call.queued_at is not None:
+            self.log("queued", f"客户排队:{call.business_label}", call.queued_at)
+        self.log("ringing", f"来电振铃:{call.customer_name or '客户'}")
+        self._changed("call", "phase", "gates", "script", "snapshots", "signature", "business")
+
+    def answered(self, call: CallInfo | None = None) -> None:
+        """The seat won the call."""
+        if call is not None:
+            self.call = call
+        self.phase = Phase.IN_CALL
+        self.log("answered", "已接听,建立视频连接")
+        self._changed("call", "phase")
+
+    def update_call(self, **changes: Any) -> None:
+        """Add details learned later (star level, accounts, OCR fields, portrait)."""
+        if self.call is not None:
+            self.call = replace(self.call, **changes)
+            self._changed("call")
+
+    def ended(self, message: str, wrap_up_s: float | None = None) -> None:
+        """The call ended; wrap-up (话后整理) starts when ``wrap_up_s`` is given."""
+        if self.phase == Phase.RINGING:
+            self.log("withdrawn", message or "来电已取消")
+            self._reset()
+            self.phase = Phase.IDLE
+            self._changed("call", "phase", "gates", "script", "snapshots", "signature", "business")
+            return
+        self.log("hangup", message or "通话已结束")
+        self.recording = False
+        if wrap_up_s:
+            self.phase = Phase.WRAP_UP
+            self.wrap_up_deadline = self.clock() + dt.timedelta(seconds=wrap_up_s)
+        else:
+            self.phase = Phase.IDLE
+        self._changed("phase")
+
+    def finish_wrap_up(self) -> None:
+        """Back to idle after 话后整理; the call's panels are cleared."""
+        self._reset()
+        self.phase = Phase.IDLE
+        self._changed("call", "phase", "gates", "script", "snapshots", "signature", "business", "timeline")
+
+    def wrap_up_left_s(self) -> float:
+        """Seconds of wrap-up left (0 when none)."""
+        if self.wrap_up_deadline is None:
+            return 0.0
+        return max(0.0, (self.wrap_up_deadline - self.clock()).total_seconds())
+
+    def set_recording(self, on: bool) -> None:
+        """The 双录 indicator."""
+        if on != self.recording:
+            self.recording = on
+            self.log("recording", "开始双录" if on else "双录已停止")
+            self._changed("phase")
+
+    def _reset(self) -> None:
+        self.call = None
+        self.gates = []
+        self.gates_terminated = False
+        self.gates_all_passed = False
+        self.script = None
+        self.script_values = {}
+        self.step_index = 0
+        self.steps_done = set()
+        self.snapshots = []
+        self.signature = SignatureReviewState()
+        self.business_result = None
+        self.timeline = []
+        self.wrap_up_deadline = None
+        self.wrap_up_notes = ""
+        self.recording = False
+
+    # --- identity gates (the server decides; this only shows) ---
+
+    def apply_gate_snapshot(self, snapshot: dict[str, Any], teller_message: str | None = None) -> None:
+        """Take the server's gate snapshot (``GET /api/sessions/{id}/gates`` or a ``gate_update``)."""
+        before = {g.gate: g.status for g in self.gates}
+        views = []
+        for g in snapshot.get("gates", []):
+            name = str(g.get("gate", ""))
+            views.append(
+                GateView(
+                    name,
+                    str(g.get("label") or GATE_LABELS.get(name, name)),
+                    str(g.get("status", "pending")),
+                    int(g.get("attempts") or 0),
+                    int(g.get("max_attempts") or 0),
+                    dict(g.get("scores") or {}),
+                    tuple(g.get("results") or ()),
+                    g.get("teller_message"),
+                )
+            )
+        self.gates = views
+        self.gates_terminated = bool(snapshot.get("terminated"))
+        self.gates_all_passed = bool(snapshot.get("all_passed")) and not self.gates_terminated
+        threshold = snapshot.get("face_threshold")
+        if isinstance(threshold, int | float):
+            self.face_threshold = float(threshold)
+        for view in views:
+            if before.get(view.gate) != view.status and view.status in ("passed", "failed", "running"):
+                verb = {"passed": "通过", "failed": "未通过", "running": "进行中"}[view.status]
+                note = f"({view.teller_message})" if view.status == "failed" and view.teller_message else ""
+                self.log(f"gate.{view.gate}", f"{view.label}{verb} 第{view.attempts}/{view.max_attempts}次{note}")
+        if teller_message and not any(v.teller_message == teller_message for v in views):
+            self.log("gate", teller_message)
+        self._changed("gates", "business")
+
+    def gate(self, name: str) -> GateView | None:
+        """One gate's view."""
+        return next((g for g in self.gates if g.gate == name), None)
+
+    @property
+    def failed_gate(self) -> GateView | None:
+        """The gate that ended acceptance (or failed last), if any."""
+        failed = [g for g in self.gates if g.failed]
+        return failed[0] if failed else None
+
+    @property
+    def business_allowed(self) -> bool:
+        """Whether the business form may be submitted (every gate passed, none failed; the server checks again)."""
+        return self.phase == Phase.IN_CALL and self.gates_all_passed and self.failed_gate is None
+
+    @property
+    def business_block_reason(self) -> str:
+        """Why the business form is disabled (Chinese), or ''."""
+        if self.phase != Phase.IN_CALL:
+            return "通话未建立"
+        failed = self.failed_gate
+        if failed is not None:
+            return f"{failed.label}未通过,不能办理业务"
+        if not self.gates_all_passed:
+            return "身份核验尚未全部通过"
+        return ""
+
+    # --- 话术 ---
+
+    def set_script(self, script: CallScript, values: dict[str, str]) -> None:
+        """The session's script with the values to fill in."""
+        self.script = script
+        self.script_values = dict(values)
+        self.step_index = 0
+        self.steps_done = set()
+        self._changed("script")
+
+    def step_text(self, index: int) -> str:
+        """The filled-in text of step ``index``."""
+        assert self.script is not None
+        return render_text(self.script.steps[index].text, self.script_values)
+
+    def next_step(self) -> None:
+        """Tick the current step and highlight the next one (the last step stays highlighted once ticked)."""
+        if self.script is None:
+            return
+        self.steps_done.add(self.step_index)
+        self.log("script", f"话术:{self.script.steps[self.step_index].title} 已完成")
+        if self.step_index < len(self.script.steps) - 1:
+            self.step_index += 1
+        self._changed("script")
+
+    def go_to_step(self, index: int) -> None:
+        """Highlight another step (the teller clicked it)."""
+        if self.script is not None and 0 <= index < len(self.script.steps):
+            self.step_index = index
+            self._changed("script")
+
+    # --- 抓拍 ---
+
+    def add_snapshot(self, snapshot: Snapshot) -> SnapshotEntry:
+        """A new capture in the strip (not yet uploaded)."""
+        entry = SnapshotEntry(snapshot)
+        self.snapshots.append(entry)
+        self.log("snapshot", f"抓拍 {snapshot.snapshot_id}({snapshot.width}x{snapshot.height})")
+        self._changed("snapshots")
+        return entry
+
+    def snapshot_uploaded(self, snapshot_id: str, error: str | None = None) -> None:
+        """The server stored the snapshot (or refused it with ``error``)."""
+        for entry in self.snapshots:
+            if entry.snapshot.snapshot_id == snapshot_id:
+                entry.uploaded, entry.error = error is None, error
+                self.log(
+                    "snapshot",
+                    f"抓拍 {snapshot_id} 已存证" if error is None else f"抓拍 {snapshot_id} 上传失败:{error}",
+                )
+        self._changed("snapshots")
+
+    def mark_used_for_face(self, snapshot_id: str) -> None:
+        """A capture was sent as the live face for comparison."""
+        for entry in self.snapshots:
+            entry.used_for_face = entry.snapshot.snapshot_id == snapshot_id
+        self.log("snapshot", f"抓拍 {snapshot_id} 用作现场人脸")
+        self._changed("snapshots")
+
+    # --- 签名 ---
+
+    def signature_submitted(self, submission: SignatureSubmission, attempt: int) -> None:
+        """The customer signed; the teller reviews it."""
+        if self.signature.state == "submitted" and self.signature.attempt == attempt:
+            return
+        assessment = assess_signature(submission)
+        self.signature = SignatureReviewState("submitted", attempt, submission, assessment)
+        flag = "(" + ";".join(assessment.warnings) + ")" if assessment.flagged else ""
+        self.log("signature", f"客户已签名 第{attempt}次{flag}")
+        self._changed("signature")
+
+    def signature_decided(self, accepted: bool, reason: str = "") -> None:
+        """The server recorded the teller's decision."""
+        self.signature = replace(self.signature, state="accepted" if accepted else "rejected", reason=reason or None)
+        self.log("signature", "签名已确认并存证" if accepted else f"签名已退回,请客户重签:{reason}")
+        self._changed("signature")
+
+    # --- business ---
+
+    def business_done(self, ok: bool, message: str) -> None:
+        """The server's answer to the business submit."""
+        self.business_result = (ok, message)
+        self.log("business", ("业务办理成功:" if ok else "业务办理失败:") + message)
+        self._changed("business")
+
+    @property
+    def focus_panel(self) -> str:
+        """The panel the current step needs: customer, verification, signature, business or wrap_up."""
+        if self.phase == Phase.WRAP_UP:
+            return "wrap_up"
+        if self.phase in (Phase.IDLE, Phase.RINGING):
+            return "customer"
+        if not self.gates_all_passed or self.failed_gate is not None:
+            return "verification"
+        if self.signature.state == "submitted":
+            return "signature"
+        return "business"
