@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from wire.errors import ProtocolError
 
@@ -139,8 +139,46 @@ class SeatHangup(_Message):
     session_id: SessionId
 
 
+class SeatTransfer(_Message):
+    """The teller transfers the customer (转接) to another queue (the customer waits at its front) or to a named
+    seat (rung; no answer puts the customer at the front of their queue). Exactly one target."""
+
+    type: Literal["transfer"] = "transfer"
+    session_id: SessionId
+    queue_id: str | None = Field(default=None, min_length=1, max_length=64)
+    seat_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SeatTransfer:
+        if (self.queue_id is None) == (self.seat_id is None):
+            raise ValueError("exactly one of queue_id and seat_id")
+        return self
+
+
+class SeatConsultInvite(_Message):
+    """The teller invites an expert (专家协助/三方) into the running call: a named seat or the best of a queue."""
+
+    type: Literal["consult_invite"] = "consult_invite"
+    session_id: SessionId
+    queue_id: str | None = Field(default=None, min_length=1, max_length=64)
+    seat_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SeatConsultInvite:
+        if (self.queue_id is None) == (self.seat_id is None):
+            raise ValueError("exactly one of queue_id and seat_id")
+        return self
+
+
 SeatMessage = Annotated[
-    SessionDescription | IceCandidate | SeatSetState | SeatAnswerCall | SeatDeclineCall | SeatHangup,
+    SessionDescription
+    | IceCandidate
+    | SeatSetState
+    | SeatAnswerCall
+    | SeatDeclineCall
+    | SeatHangup
+    | SeatTransfer
+    | SeatConsultInvite,
     Field(discriminator="type"),
 ]
 
@@ -233,6 +271,8 @@ class CallOffered(_Message):
     customer_name: str = ""
     queued_at: datetime
     ring_timeout_s: float
+    offer_kind: Literal["customer", "transfer", "consult"] = "customer"
+    invited_by: str | None = None  # consult: the seat that invited this one
 
 
 class CallAnswered(_Message):
@@ -248,6 +288,31 @@ class CallWithdrawn(_Message):
     type: Literal["call_withdrawn"] = "call_withdrawn"
     session_id: str
     reason: str
+    message: str
+
+
+class CallTransferred(_Message):
+    """This seat's transfer went through: the customer left this seat (which is now in wrap-up)."""
+
+    type: Literal["call_transferred"] = "call_transferred"
+    session_id: str
+    queue_id: str | None = None
+    seat_id: str | None = None
+    message: str
+
+
+class ConsultStatus(_Message):
+    """Progress of an expert invitation (专家协助), to the inviting seat and the expert.
+
+    ``status``: ``ringing`` (invited), ``joined`` (the expert answered), ``declined`` (declined, no answer or
+    withdrawn), ``ended`` (the expert left, or the call ended). Three-party media is not carried yet.
+    """
+
+    type: Literal["consult_status"] = "consult_status"
+    session_id: str
+    status: Literal["ringing", "joined", "declined", "ended"]
+    seat_id: str
+    seat_name: str = ""
     message: str
 
 
@@ -268,6 +333,8 @@ ServerToSeat = Annotated[
     | IceCandidate
     | CallEnded
     | QueueStats
+    | CallTransferred
+    | ConsultStatus
     | Notice
     | ErrorMessage,
     Field(discriminator="type"),
