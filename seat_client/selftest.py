@@ -521,6 +521,9 @@ async def run_self_test(
     report.checks.append(await _timed_async("loopback", "本机回环通话", check_loopback))
     report.checks.append(await _timed_async("server", "服务器连接/TLS", lambda: check_server(server_url, ca_cert)))
     report.checks += await model_future
-    # Also into the log file: the Windows build has no console to print to.
-    logger.info("self-test report:\n%s", report.format())
+    text = report.format()
+    if sys.stdout is None:  # the windowed Windows build has no console: the whole report goes to the log file
+        logger.info("self-test report:\n%s", text)
+    else:
+        logger.info("self-test: %s", text.splitlines()[-1])
     return report
