@@ -99,6 +99,8 @@ class RoutingConfig:
         sweep_slack_s: a seat reserved longer than its ring timeout plus this is released by the sweeper.
         not_ready_reasons: reason codes a seat may give for not-ready (示忙).
         estimator_window: how many recent handle times the wait estimator averages.
+        seat_history_limit: how many of its latest state changes each seat keeps in memory (``Seat.history``);
+            every change is also returned as a decision for the server to persist.
     """
 
     queues: Mapping[str, QueueConfig]
@@ -109,6 +111,7 @@ class RoutingConfig:
     sweep_slack_s: float = 5.0
     not_ready_reasons: tuple[str, ...] = DEFAULT_NOT_READY_REASONS
     estimator_window: int = 50
+    seat_history_limit: int = 1000
     business_map: Mapping[str, str] = field(default_factory=dict)
 
     def queue_for(self, business_type: str) -> str | None:
@@ -139,6 +142,7 @@ _TOP_KEYS = {
     "sweep_slack_s",
     "not_ready_reasons",
     "estimator_window",
+    "seat_history_limit",
 }
 
 
@@ -273,12 +277,13 @@ def parse_config(data: Mapping[str, Any]) -> RoutingConfig:
             problems.append("not_ready_reasons: 必须是字符串列表 (must be a list of short strings)")
         else:
             top["not_ready_reasons"] = tuple(dict.fromkeys([*reasons, "no_answer", "login", "declined"]))
-    if "estimator_window" in data:
-        w = data["estimator_window"]
-        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-            problems.append("estimator_window: 必须是正整数 (must be an integer >= 1)")
-        else:
-            top["estimator_window"] = w
+    for key in ("estimator_window", "seat_history_limit"):
+        if key in data:
+            w = data[key]
+            if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+                problems.append(f"{key}: 必须是正整数 (must be an integer >= 1)")
+            else:
+                top[key] = w
     if problems:
         raise ConfigError(problems)
     return RoutingConfig(queues=queues, business_map=business_map, **top)

@@ -237,7 +237,12 @@ class RoutingEngine:
         if seat is not None and seat.state is not SeatState.OFFLINE:
             self._refuse(out, "already_logged_in", "该坐席已签入")
         if seat is None:
-            seat = Seat(seat_id=seat_id, name=name or seat_id, skills={})
+            seat = Seat(
+                seat_id=seat_id,
+                name=name or seat_id,
+                skills={},
+                history=deque(maxlen=self.config.seat_history_limit),
+            )
             self._seats[seat_id] = seat
         for old in seat.skills:
             self._queues[old].skilled -= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -76,7 +77,7 @@ class Seat:
     version: int = 0
     ready_token: int = 0
     wrap_queue: str | None = None
-    history: list[SeatStateChanged] = field(default_factory=list)
+    history: deque[SeatStateChanged] = field(default_factory=lambda: deque(maxlen=1000))
 
 
 @dataclass(slots=True, eq=False)
@@ -203,7 +204,8 @@ class SeatStateChanged:
 
 
 StateChange = SeatStateChanged
-"""One timestamped seat state change, as kept in :attr:`Seat.history`."""
+"""One timestamped seat state change, as kept in :attr:`Seat.history` (the latest ``seat_history_limit``; the
+complete record is the stream of :class:`SeatStateChanged` decisions, which the server persists)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from typing import Any
 
 from server.routing.config import RoutingConfig
@@ -50,7 +51,7 @@ def snapshot(engine: RoutingEngine, *, history_tail: int = 200) -> dict[str, Any
                 "offer_kind": seat.offer_kind.value if seat.offer_kind else None,
                 "pending_not_ready": seat.pending_not_ready,
                 "wrap_queue": seat.wrap_queue,
-                "history": [[h.at, h.state.value, h.reason, h.session_id] for h in seat.history[-history_tail:]],
+                "history": [[h.at, h.state.value, h.reason, h.session_id] for h in list(seat.history)[-history_tail:]],
             }
         )
     customers = []
@@ -157,10 +158,13 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
             offer_kind=OfferKind(raw["offer_kind"]) if raw["offer_kind"] else None,
             pending_not_ready=raw["pending_not_ready"],
             wrap_queue=raw.get("wrap_queue"),
-            history=[
-                SeatStateChanged(raw["seat_id"], SeatState(st), reason, at, sid)
-                for at, st, reason, sid in raw["history"]
-            ],
+            history=deque(
+                (
+                    SeatStateChanged(raw["seat_id"], SeatState(st), reason, at, sid)
+                    for at, st, reason, sid in raw["history"]
+                ),
+                maxlen=config.seat_history_limit,
+            ),
         )
         engine._seats[seat.seat_id] = seat
         engine._routable[seat.seat_id] = [engine._queues[s.queue_id] for s in skills if s.role in _ROUTABLE]

@@ -14,6 +14,7 @@ from server.routing import (
     Queued,
     Rejected,
     RoutingEngine,
+    SeatStateChanged,
     SessionEnded,
     Skill,
     load_config,
@@ -259,3 +260,17 @@ def test_restart_customers_who_do_not_come_back_are_ended_after_grace():
     server_restarted(same, 10)
     d = same.advance(71)
     assert [x.session_id for x in of_type(d, SessionEnded)] == [sid(1)]
+
+
+def test_seat_history_is_bounded_in_memory_but_every_change_is_a_decision():
+    e = RoutingEngine(make_config(seat_history_limit=3))
+    changes = of_type(e.seat_login("s", [Skill("a")], 0), SeatStateChanged)
+    for i in range(5):
+        changes += of_type(e.seat_set_ready("s", 1 + 2 * i), SeatStateChanged)
+        changes += of_type(e.seat_set_not_ready("s", "break", 2 + 2 * i), SeatStateChanged)
+    assert len(changes) == 11
+    assert list(e.seat("s").history) == changes[-3:]
+    same = restore(e.config, snapshot(e))
+    assert list(same.seat("s").history) == changes[-3:]
+    with pytest.raises(ConfigError, match="seat_history_limit"):
+        make_config(seat_history_limit=0)
