@@ -28,9 +28,9 @@ from seat_client.recording.audio_mixer import AudioMixer
 from seat_client.recording.clock import MediaClock, SystemClock
 from seat_client.recording.compositor import Compositor, VideoInput
 from seat_client.recording.encoder import SegmentEncoder
-from seat_client.recording.segment_format import FILE_SUFFIX, RecordingKey, encrypt_segment
 from seat_client.recording.spool import SegmentSpool
 from seat_client.recording.watermark import WatermarkPainter, format_watermark_time, mask_customer_id
+from wire.recording_format import FILE_SUFFIX, RecordingKey, encrypt_segment
 
 logger = logging.getLogger(__name__)
 

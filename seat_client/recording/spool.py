@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seat_client.recording.segment_format import FILE_SUFFIX
+from wire.recording_format import FILE_SUFFIX
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from seat_client.recording.segment_format import SegmentFormatError, read_header
 from seat_client.recording.spool import SegmentSpool
+from wire.recording_format import SegmentFormatError, read_header
 
 logger = logging.getLogger(__name__)
 

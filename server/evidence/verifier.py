@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seat_client.recording.segment_format import SegmentFormatError, WrongKeyError, decrypt_segment
 from server.evidence.chain import EvidenceLedger, verify_chain
 from server.evidence.export import can_concatenate, concatenate_mp4
 from server.evidence.keys import ServerKeys
+from wire.recording_format import SegmentFormatError, WrongKeyError, decrypt_segment
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from seat_client.recording.segment_format import key_id_of
 from server.recordings.store import MAX_CHUNK_BYTES, RecordingStore, UploadError, UploadState
+from wire.recording_format import key_id_of
 
 TUS_VERSION = "1.0.0"
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"

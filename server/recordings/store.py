@@ -25,8 +25,8 @@ from typing import Any
 
 import sqlite_utils
 
-from seat_client.recording.segment_format import FILE_SUFFIX, SegmentFormatError, read_header
 from server.recordings.retention import RetentionPolicy
+from wire.recording_format import FILE_SUFFIX, SegmentFormatError, read_header
 
 logger = logging.getLogger(__name__)
 

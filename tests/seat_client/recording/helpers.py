@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from seat_client.recording.clock import FakeClock
 from seat_client.recording.recorder import CallRecorder, MediaSource
-from seat_client.recording.segment_format import decrypt_segment
+from wire.recording_format import decrypt_segment
 
 
 def pattern_frame(width: int, height: int, index: int, shade: int = 0) -> av.VideoFrame:

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from seat_client.recording.clock import FakeClock
 from seat_client.recording.manager import RecordingManager
 from seat_client.recording.recorder import MediaSource, RecorderConfig
-from seat_client.recording.segment_format import decrypt_segment
 from tests.server.recordings.apphelper import SEAT1
+from wire.recording_format import decrypt_segment
 
 from .helpers import pattern_frame, tone_frame
 from .test_uploader import LiveServer

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from seat_client.recording.segment_format import RecordingKey, decrypt_segment, encrypt_segment
 from seat_client.recording.spool import SegmentSpool, SpoolFullError, SpoolLevel, SpoolStatus
 from seat_client.recording.uploader import SegmentUploader
 from server.recordings.serving import ThreadedServer
 from server.recordings.store import RecordingStore
 from tests.server.recordings.apphelper import SEAT1, build_app
+from wire.recording_format import RecordingKey, decrypt_segment, encrypt_segment
 
 CHUNK = 64 * 1024
 

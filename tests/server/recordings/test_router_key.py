@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from seat_client.recording.segment_format import key_id_of, load_public_key
 from server.evidence.keys import ServerKeys
 from server.recordings.router import build_recordings_router
 from server.recordings.store import RecordingStore
 from tests.server.recordings.apphelper import SEAT1, authenticate_seat
+from wire.recording_format import key_id_of, load_public_key
 
 
 async def test_seats_fetch_the_recording_public_key(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from seat_client.recording.segment_format import RecordingKey, encrypt_segment
 from server.recordings.retention import DAY, RetentionPolicy
 from server.recordings.store import RecordingStore, RetentionError, StoredSegment, UploadError
+from wire.recording_format import RecordingKey, encrypt_segment
 
 
 def segment_file(recording_id: str = "rec1", index: int = 0, size: int = 50_000) -> bytes:

@@ -9,7 +9,7 @@ import struct
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from seat_client.recording.segment_format import (
+from wire.recording_format import (
     RecordingKey,
     SegmentFormatError,
     SegmentWriter,
@@ -18,6 +18,13 @@ from seat_client.recording.segment_format import (
     encrypt_segment,
     read_header,
 )
+
+
+@pytest.fixture(scope="module")
+def server_key() -> X25519PrivateKey:
+    """The server's recording key pair (private half stays with the 'server' side of the test)."""
+    return X25519PrivateKey.generate()
+
 
 CHUNK = 4096
 
