@@ -35,6 +35,10 @@ def test_simulated_engine_agrees_with_erlang_c(lam, mu, c):
     # the raw means are within 4 of their own standard errors of theory
     assert abs(result.p_wait - p_theory) < 4 * result.p_wait_se
     assert abs(result.mean_wait_s - w_theory) < 4 * result.mean_wait_se
+    # the wait estimate given to queued customers (position x recent handle time / working seats) is calibrated: on
+    # average it is the mean wait of those who wait, Wq / P(wait) = 1 / (c mu - lam), within 20 % (it runs a little
+    # high: long queues come with recently long handle times)
+    assert result.mean_estimate_s == pytest.approx(w_theory / p_theory, rel=0.20)
     # the engine's own average speed of answer is the same measurement
     assert result.answered_asa_s == pytest.approx(float(result.waits.mean()), rel=1e-9)
     if c == 1:
