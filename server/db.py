@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -166,6 +166,9 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        self.event_listeners: list[Callable[[int, str, str, str, dict[str, Any]], None]] = []
+        """Called with ``(event_id, session_id, at (ISO), kind, detail)`` after each trail event is stored, under
+        the database lock so listeners see events in trail order (the evidence ledger chains them)."""
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
 
@@ -420,7 +423,13 @@ class Database:
                 "INSERT INTO session_events (session_id, at, kind, detail) VALUES (?, ?, ?, ?)",
                 (session_id, iso(at), kind, text),
             )
-        return int(cursor.lastrowid or 0)
+            event_id = int(cursor.lastrowid or 0)
+            for listener in self.event_listeners:
+                try:
+                    listener(event_id, session_id, iso(at), kind, json.loads(text))
+                except Exception:
+                    logger.exception("session %s: trail listener failed for event %d", session_id, event_id)
+        return event_id
 
     def events(self, session_id: str) -> list[dict[str, Any]]:
         """A session's trail in order, ``detail`` decoded."""

@@ -117,39 +117,47 @@ class RecordingKeyResponse(BaseModel):
 
 
 def build_recordings_router(
-    store: RecordingStore, authenticate_seat: Callable[..., Any], recording_public_key: bytes | None = None
+    store: RecordingStore | Callable[[], RecordingStore],
+    authenticate_seat: Callable[..., Any],
+    recording_public_key: bytes | Callable[[], bytes] | None = None,
 ) -> APIRouter:
     """Builds the upload router over ``store``.
 
     Args:
-        store: the recording store (one per app; it is thread-safe).
+        store: the recording store (one per app; it is thread-safe), or a function returning it (for apps that
+            open the store in their lifespan, after the routes are built).
         authenticate_seat: a FastAPI dependency that authenticates the seat (raising 401 otherwise) and returns
             its id or an object with ``seat_id`` / ``seat.seat_id``.
-        recording_public_key: raw 32-byte X25519 public key (``ServerKeys.recording_public_raw``); when given,
+        recording_public_key: raw 32-byte X25519 public key (``ServerKeys.recording_public_raw``) or a function
+            returning it; when given,
             ``GET /api/recordings/key`` hands it to authenticated seats. Seats should pin its ``key_id``.
 
     Returns:
         An ``APIRouter`` with prefix ``/api/recordings``.
     """
     router = APIRouter(prefix="/api/recordings", tags=["recordings"])
+    get_store: Callable[[], RecordingStore] = (lambda: store) if isinstance(store, RecordingStore) else store
     # A module-level alias would be needed for Annotated[...] under postponed annotations; a default is simpler.
     seat_dep = Depends(authenticate_seat)
 
     if recording_public_key is not None:
-        key_response = RecordingKeyResponse(
-            key_id=key_id_of(X25519PublicKey.from_public_bytes(recording_public_key)).hex(),
-            public_key=base64.b64encode(recording_public_key).decode(),
+        get_key: Callable[[], bytes] = (
+            (lambda: recording_public_key) if isinstance(recording_public_key, bytes) else recording_public_key
         )
 
         @router.get("/key", response_model=RecordingKeyResponse)
         async def recording_key(seat: Any = seat_dep) -> RecordingKeyResponse:
-            return key_response
+            raw = get_key()
+            return RecordingKeyResponse(
+                key_id=key_id_of(X25519PublicKey.from_public_bytes(raw)).hex(),
+                public_key=base64.b64encode(raw).decode(),
+            )
 
     @router.post("/uploads", status_code=201, response_model=UploadStatus)
     async def create_upload(body: CreateUploadRequest, response: Response, seat: Any = seat_dep) -> Any:
         try:
             state = await run_in_threadpool(
-                store.create_upload,
+                get_store().create_upload,
                 seat_id_of(seat),
                 body.recording_id,
                 body.session_id,
@@ -168,7 +176,7 @@ def build_recordings_router(
     @router.head("/uploads/{upload_id}")
     async def upload_offset(upload_id: str, seat: Any = seat_dep) -> Response:
         try:
-            state = await run_in_threadpool(store.get_upload, upload_id, seat_id_of(seat))
+            state = await run_in_threadpool(get_store().get_upload, upload_id, seat_id_of(seat))
         except UploadError as exc:
             return Response(status_code=exc.status, headers={"Tus-Resumable": TUS_VERSION})
         return Response(
@@ -184,7 +192,7 @@ def build_recordings_router(
     @router.get("/uploads/{upload_id}", response_model=UploadStatus)
     async def upload_status(upload_id: str, seat: Any = seat_dep) -> Any:
         try:
-            return _status(await run_in_threadpool(store.get_upload, upload_id, seat_id_of(seat)))
+            return _status(await run_in_threadpool(get_store().get_upload, upload_id, seat_id_of(seat)))
         except UploadError as exc:
             return _error(exc)
 
@@ -222,7 +230,7 @@ def build_recordings_router(
             return Response(status_code=400)
         try:
             new_offset = await run_in_threadpool(
-                store.append_chunk, upload_id, seat_id_of(seat), upload_offset, body, expected
+                get_store().append_chunk, upload_id, seat_id_of(seat), upload_offset, body, expected
             )
         except UploadError as exc:
             return _error(exc)
@@ -231,7 +239,7 @@ def build_recordings_router(
     @router.post("/uploads/{upload_id}/complete", response_model=CompleteResponse)
     async def complete_upload(upload_id: str, seat: Any = seat_dep) -> Any:
         try:
-            stored = await run_in_threadpool(store.complete_upload, upload_id, seat_id_of(seat))
+            stored = await run_in_threadpool(get_store().complete_upload, upload_id, seat_id_of(seat))
         except UploadError as exc:
             return _error(exc)
         return CompleteResponse(
