@@ -8,7 +8,7 @@ from collections import deque
 from typing import Any
 
 from server.routing.config import RoutingConfig
-from server.routing.engine import _GRACE, _RING, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
+from server.routing.engine import _GRACE, _NOSEAT, _RING, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
 from server.routing.model import (
     Customer,
     CustomerState,
@@ -187,6 +187,10 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
     for q in engine._queues.values():
         for heap in q.ready.values():
             heapq.heapify(heap)
+        if q.staffed == 0 and q.cfg.overflow_when_no_seat:
+            # the no-seat re-routing timer is not in the snapshot: start its grace period again
+            q.noseat_token += 1
+            engine._schedule(engine._now + config.no_seat_grace_s, _NOSEAT, q, q.noseat_token)
     engine._changed.clear()
     return engine
 

@@ -274,3 +274,15 @@ def test_seat_history_is_bounded_in_memory_but_every_change_is_a_decision():
     assert list(same.seat("s").history) == changes[-3:]
     with pytest.raises(ConfigError, match="seat_history_limit"):
         make_config(seat_history_limit=0)
+
+
+def test_no_seat_rerouting_survives_a_restore():
+    e = three_queues()
+    e.seat_login("sa", [Skill("a")], 0)
+    e.seat_login("sc", [Skill("c")], 0)
+    e.customer_arrive(sid(1), PR, 1)
+    e.seat_logout("sa", 10)
+    same = restore(e.config, snapshot(e))
+    assert same.next_deadline() == 40
+    d = same.advance(40)
+    assert [o.session_id for o in of_type(d, Overflowed)] == [sid(1)]

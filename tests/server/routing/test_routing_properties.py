@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,8 @@ from server.routing import (
     SessionEnded,
     Skill,
     parse_config,
+    restore,
+    snapshot,
 )
 from tests.server.routing.helpers import CORP, PR
 from wire import SeatState
@@ -93,6 +96,7 @@ op = st.one_of(
     st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
     st.tuples(st.just("consult"), st.integers(0, 50), st.sampled_from(["a", "b", "c"])),
     st.tuples(st.just("end_consult"), st.integers(0, 50)),
+    st.tuples(st.just("restore")),
 )
 initial_skills = st.lists(
     st.tuples(st.sampled_from(SKILL_SETS), st.booleans()), min_size=len(SEATS), max_size=len(SEATS)
@@ -193,6 +197,11 @@ class Checker:
                     decisions = e.seat_answer(seat.seat_id, seat.session_id, self.now)
                 else:
                     decisions = e.seat_decline(seat.seat_id, seat.session_id, self.now)
+            elif kind == "restore":
+                # snapshot to JSON and carry on with a rebuilt engine: nothing may change
+                orders = {qid: e.queue_order(qid) for qid in self.cfg.queues}
+                self.engine = e = restore(self.cfg, json.loads(json.dumps(snapshot(e))))
+                assert {qid: e.queue_order(qid) for qid in self.cfg.queues} == orders
             elif kind == "wait":
                 self.now += step[1]
                 decisions = e.advance(self.now)
