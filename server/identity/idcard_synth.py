@@ -396,11 +396,18 @@ def render_back(person: IdPerson, *, px_per_mm: float = 12.0, seed: int = 0) -> 
 
 
 def photograph(card_bgr: np.ndarray, *, seed: int = 0, out_size: tuple[int, int] = (1280, 960)) -> np.ndarray:
-    """Simulate a phone photo of a card lying on a table.
+    """Simulate a phone photo of a card lying on a table; see :func:`photograph_with_corners`."""
+    return photograph_with_corners(card_bgr, seed=seed, out_size=out_size)[0]
 
-    Applies a random perspective warp (tilt up to ~8 % of the card size per corner, rotation up to +-6 degrees),
-    places the card on a textured background covering 55-75 % of the frame width, adds uneven lighting, a slight
-    blur, sensor noise and JPEG compression (quality 60-85).
+
+def photograph_with_corners(
+    card_bgr: np.ndarray, *, seed: int = 0, out_size: tuple[int, int] = (1280, 960)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate a phone photo of a card lying on a table, and tell where the card's corners ended up.
+
+    Applies a random perspective warp (corners moved up to 6 % of the card size, rotation up to +-6 degrees),
+    places the card on a textured table (dark, or light like a white desk) covering 55-75 % of the frame width,
+    adds uneven lighting, a slight blur, sensor noise and JPEG compression (quality 60-85).
 
     Args:
         card_bgr: a flat card image from :func:`render_front` or :func:`render_back`.
@@ -408,13 +415,13 @@ def photograph(card_bgr: np.ndarray, *, seed: int = 0, out_size: tuple[int, int]
         out_size: (width, height) of the photo.
 
     Returns:
-        The "photo" as a BGR uint8 image (already JPEG-decoded).
+        (the "photo" as a BGR uint8 image, already JPEG-decoded; 4 x 2 corners TL, TR, BR, BL in photo pixels).
     """
     rng = np.random.default_rng(seed)
     ow, oh = out_size
     ch, cw = card_bgr.shape[:2]
-    # Background: a dark-ish table with wood-like streaks.
-    base = rng.uniform(40, 120, size=3)
+    # Background: a table with wood-like streaks, from dark to nearly as light as the card.
+    base = rng.uniform(40, 120, size=3) if rng.random() < 0.6 else rng.uniform(170, 225, size=3)
     yy, xx = np.mgrid[0:oh, 0:ow].astype(np.float32)
     streak = np.sin(yy / rng.uniform(6, 25) + np.sin(xx / rng.uniform(80, 200)) * 2) * rng.uniform(4, 14)
     bg = np.clip(base[None, None, :] + streak[..., None] + rng.normal(0, 4, (oh, ow, 3)), 0, 255).astype(np.uint8)
@@ -453,7 +460,7 @@ def photograph(card_bgr: np.ndarray, *, seed: int = 0, out_size: tuple[int, int]
     decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if decoded is None:  # pragma: no cover
         raise RuntimeError("JPEG decode failed")
-    return np.asarray(decoded, dtype=np.uint8)
+    return np.asarray(decoded, dtype=np.uint8), dst
 
 
 @dataclass(frozen=True)

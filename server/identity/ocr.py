@@ -409,46 +409,62 @@ def _order_corners(pts: np.ndarray) -> np.ndarray:
     return pts
 
 
+def _edge_support(quad: np.ndarray, edges: np.ndarray, samples: int = 40) -> float:
+    """Fraction of points along the quad's sides (corners excluded) that lie on an edge pixel."""
+    h, w = edges.shape
+    hits = total = 0
+    for k in range(4):
+        p, q = quad[k], quad[(k + 1) % 4]
+        for f in np.linspace(0.1, 0.9, samples):
+            x, y = p + (q - p) * f
+            xi, yi = round(float(x)), round(float(y))
+            total += 1
+            if 0 <= xi < w and 0 <= yi < h and edges[yi, xi]:
+                hits += 1
+    return hits / max(total, 1)
+
+
+def _quad_from_contour(cnt: np.ndarray) -> np.ndarray:
+    hull = cv2.convexHull(cnt)
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.02, 0.03, 0.045, 0.06):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            return np.asarray(approx, np.float32).reshape(4, 2)
+    return np.asarray(cv2.boxPoints(cv2.minAreaRect(cnt)), np.float32)
+
+
 def _quad_candidates(gray: np.ndarray) -> list[np.ndarray]:
+    """Card-shaped quadrilaterals in a (small) grey image, best first."""
     h, w = gray.shape
-    masks = []
     blur = cv2.GaussianBlur(gray, (5, 5), 0)
     _, otsu = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    masks.append(otsu)
-    masks.append(255 - otsu)
-    edges = cv2.Canny(blur, 30, 90)
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
-    filled = np.zeros_like(edges)
-    cnts, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    edges = cv2.Canny(blur, 20, 60)
+    support_map = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    closed = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
+    filled = np.zeros_like(closed)
+    cnts, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(filled, cnts, -1, 255, thickness=cv2.FILLED)
-    masks.append(filled)
-    quads: list[tuple[np.ndarray, float]] = []
+    contours: list[np.ndarray] = []
     kernel = np.ones((7, 7), np.uint8)
-    for m in masks:
+    for m in (otsu, 255 - otsu, filled):
         m = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
-        cnts, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for cnt in sorted(cnts, key=cv2.contourArea, reverse=True)[:3]:
-            area = cv2.contourArea(cnt)
-            if area < 0.12 * w * h or area > 0.97 * w * h:
-                continue
-            hull = cv2.convexHull(cnt)
-            peri = cv2.arcLength(hull, True)
-            quad = None
-            for eps in (0.02, 0.03, 0.045, 0.06):
-                approx = cv2.approxPolyDP(hull, eps * peri, True)
-                if len(approx) == 4:
-                    quad = approx.reshape(4, 2).astype(np.float32)
-                    break
-            if quad is None:
-                quad = cv2.boxPoints(cv2.minAreaRect(cnt)).astype(np.float32)
-            quads.append((quad, float(area)))
+        found, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contours += sorted(found, key=cv2.contourArea, reverse=True)[:3]
+    # Closed edge loops inside other shapes (a light card on a light desk rarely separates by brightness).
+    found, _ = cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    contours += sorted(found, key=cv2.contourArea, reverse=True)[:6]
     scored = []
-    for quad, area in quads:
+    for cnt in contours:
+        area = float(cv2.contourArea(cnt))
+        if area < 0.12 * w * h or area > 0.97 * w * h:
+            continue
+        quad = _quad_from_contour(cnt)
         qa = float(cv2.contourArea(quad))
         if qa <= 0:
             continue
         fill = area / qa  # how well the quad explains the blob
-        if fill < 0.85 or fill > 1.15:
+        if fill < 0.8 or fill > 1.2:
             continue
         o = _order_corners(quad)
         wd = (np.linalg.norm(o[1] - o[0]) + np.linalg.norm(o[2] - o[3])) / 2
@@ -456,7 +472,11 @@ def _quad_candidates(gray: np.ndarray) -> list[np.ndarray]:
         aspect = float(wd) / max(float(ht), 1.0)
         if not 1.35 < aspect < 1.9:
             continue
-        score = qa / (w * h) - abs(aspect - 1.585) * 0.3 - abs(1 - fill)
+        # The card's outline is an edge all the way round; a blob that leaked into the background is not.
+        support = _edge_support(o, support_map)
+        if support < 0.5:
+            continue
+        score = support + 0.3 * qa / (w * h) - 0.3 * abs(aspect - 1.585) - 0.5 * abs(1 - fill)
         scored.append((score, o))
     scored.sort(key=lambda s: -s[0])
     return [q for _, q in scored]
