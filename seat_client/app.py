@@ -14,6 +14,8 @@ from seat_client.screenshots import ScreenshotRecorder
 from seat_client.settings import SeatSettings, SettingsError, load_settings, save_settings
 from seat_client.views.login_dialog import LoginDialog
 from seat_client.views.main_window import MainWindow
+from seat_client.workstation.binding import WorkstationBinder
+from seat_client.workstation.service import WorkstationService
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ class SeatApp:
     screenshots: ScreenshotRecorder | None
     _binder: QObject
     settings_path: Path | None = None
+    workstation: WorkstationService | None = None
+    """The workstation panels' service (话术, 抓拍, 签名, gates, business)."""
     """Where a successful sign-in from the dialog remembers the server URL and 工号 (None: not saved)."""
 
     async def start(self, password: str | None = None) -> bool:
@@ -66,6 +70,8 @@ class SeatApp:
         """Sign out and close the window."""
         if self.screenshots is not None:
             self.screenshots.stop()
+        if self.workstation is not None:
+            await self.workstation.aclose()
         await self.controller.shutdown()
         self.window.hide()
 
@@ -148,7 +154,7 @@ class _Binder(QObject):
             fps = f"{stats.recv_fps:.0f}" if stats.recv_fps is not None else "-"
             self.window.call_panel.show_stats(
                 f"往返时延 {rtt} · 丢包 {stats.loss_percent:.1f}%\n接收 {stats.recv_kbps:.0f} kbps · {fps} 帧/秒"
-            )
+            )  # the workstation service also shows it in the video bar
 
 
 def build_seat_app(
@@ -177,6 +183,8 @@ def build_seat_app(
     shots = ScreenshotRecorder(window, screenshot_dir, screenshot_interval_ms) if screenshot_dir else None
     binder = _Binder(controller, window, dialog, shots)
     window.closing.connect(controller.request_shutdown)
-    seat = SeatApp(controller, window, dialog, shots, binder, settings_path)
+    workstation = WorkstationService(controller)
+    WorkstationBinder(workstation, window)
+    seat = SeatApp(controller, window, dialog, shots, binder, settings_path, workstation)
     dialog.accepted.connect(seat.remember_login)
     return seat

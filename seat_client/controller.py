@@ -107,6 +107,8 @@ class SeatController(QObject):
     """Notices and errors for the status bar (Chinese)."""
     exitRequested = Signal()
     """``exit_after_calls`` was reached."""
+    recordingChanged = Signal(bool)
+    """双录 started (True) or stopped (False); the recorder emits it, the workstation shows the indicator."""
 
     def __init__(
         self, settings: SeatSettings, *, exit_after_calls: int | None = None, parent: QObject | None = None

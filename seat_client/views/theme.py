@@ -25,6 +25,32 @@ QPushButton#loginButton:disabled, QPushButton#readyButton:disabled, QPushButton#
 QPushButton#declineButton:disabled, QPushButton#hangupButton:disabled {{ background: #c9d1db; color: #7b8794; }}
 QFrame#sidePanel {{ background: white; border-left: 1px solid #d5dbe3; }}
 VideoTile {{ background: #101418; }}
+QLabel#gateFailedBanner {{ background: {DANGER}; color: white; font-size: 15px; font-weight: bold; padding: 8px;
+    border-radius: 4px; }}
+QLabel#blockLabel {{ color: #7b8794; padding: 4px; }}
+QLabel#blockLabel[blocked="true"] {{ background: #fdecea; color: {DANGER}; font-weight: bold;
+    border: 1px solid {DANGER};
+    border-radius: 4px; }}
+QLabel#resultLabel[ok="true"] {{ color: {OK}; font-weight: bold; }}
+QLabel#resultLabel[ok="false"] {{ color: {DANGER}; font-weight: bold; }}
+QLabel#recordingLabel {{ color: #7b8794; font-weight: bold; padding: 2px 6px; }}
+QLabel#recordingLabel[recording="true"] {{ color: white; background: {DANGER}; border-radius: 3px; }}
+QLabel#qualityLabel {{ color: #3c4651; font-family: monospace; }}
+QLabel#portraitLabel {{ background: #e3e8ef; border: 1px solid #c5cdd8; color: #7b8794; }}
+QLabel#customerName {{ font-size: 16px; font-weight: bold; }}
+QLabel#scriptTitle {{ font-weight: bold; color: {ACCENT}; }}
+QProgressBar#faceBar {{ border: 1px solid #c5cdd8; border-radius: 3px; text-align: center; background: #eef1f5;
+    min-height: 16px; }}
+QProgressBar#faceBar::chunk {{ background: #9aa3ad; }}
+QProgressBar#faceBar[verdict="pass"]::chunk {{ background: {OK}; }}
+QProgressBar#faceBar[verdict="fail"]::chunk {{ background: {DANGER}; }}
+QPushButton#acceptButton, QPushButton#submitButton, QPushButton#snapshotButton {{ background: {ACCENT}; color: white;
+    border: none; }}
+QPushButton#acceptButton:disabled, QPushButton#submitButton:disabled, QPushButton#snapshotButton:disabled {{
+    background: #c9d1db; color: #7b8794; }}
+QTabWidget#workTabs::pane {{ border: 1px solid #d5dbe3; background: white; }}
+QTabBar::tab {{ padding: 6px 10px; }}
+QTabBar::tab:selected {{ font-weight: bold; border-bottom: 3px solid {ACCENT}; }}
 """
 
 

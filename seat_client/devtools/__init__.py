@@ -1,0 +1,1 @@
+"""Developer tools for the seat client (screenshots of the workstation's states)."""

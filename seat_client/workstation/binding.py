@@ -1,0 +1,105 @@
+"""Connects a :class:`WorkstationService` to the main window's panels (one place, so both stay ignorant of each
+other): state aspects to panel redraws, panel requests to service slots, focus, tray notifications."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from seat_client.resources import resource_path
+from seat_client.views.main_window import MainWindow
+from seat_client.workstation.service import WorkstationService
+from seat_client.workstation.state import WorkstationState
+
+logger = logging.getLogger(__name__)
+
+
+def show_state_everywhere(window: MainWindow, state: WorkstationState) -> None:
+    """Redraw every workstation panel from ``state`` and bring the current step's panel forward."""
+    w = window
+    for panel in (
+        w.customer_panel,
+        w.verification_panel,
+        w.business_panel,
+        w.signature_panel,
+        w.snapshot_strip,
+        w.script_panel,
+        w.wrap_up_panel,
+        w.timeline_panel,
+    ):
+        panel.show_state(state)
+    w.focus_panel(state.focus_panel)
+    w.set_recording(state.recording)
+
+
+class WorkstationBinder(QObject):
+    """Keeps the window's workstation panels in step with the service."""
+
+    def __init__(self, service: WorkstationService, window: MainWindow) -> None:
+        super().__init__(service)
+        self.service = service
+        self.window = window
+        w = window
+        self._panels = {
+            "call": (w.customer_panel, w.business_panel, w.signature_panel, w.snapshot_strip, w.verification_panel),
+            "phase": (
+                w.customer_panel,
+                w.verification_panel,
+                w.business_panel,
+                w.signature_panel,
+                w.snapshot_strip,
+                w.script_panel,
+                w.wrap_up_panel,
+            ),
+            "gates": (w.verification_panel,),
+            "business": (w.business_panel,),
+            "script": (w.script_panel,),
+            "snapshots": (w.snapshot_strip,),
+            "signature": (w.signature_panel,),
+            "timeline": (w.timeline_panel,),
+        }
+        service.changed.connect(self._changed)
+        service.focusChanged.connect(w.focus_panel)
+        service.qualityChanged.connect(w.set_quality)
+        service.networkPhotoReady.connect(w.verification_panel.set_network_photo)
+        service.signatureRequested.connect(w.signature_panel.set_requested)
+        service.message.connect(w.show_message)
+        service.notify.connect(self._notify)
+        service.controller.recordingChanged.connect(self._recording)
+        w.snapshot_strip.captureRequested.connect(service.capture_snapshot)
+        w.snapshot_strip.useForFaceRequested.connect(service.use_for_face)
+        w.script_panel.nextStepRequested.connect(service.next_step)
+        w.script_panel.stepSelected.connect(service.go_to_step)
+        w.verification_panel.gateActionRequested.connect(service.gate_action)
+        w.signature_panel.requestRequested.connect(service.request_signature)
+        w.signature_panel.acceptRequested.connect(service.accept_signature)
+        w.signature_panel.rejectRequested.connect(service.reject_signature)
+        w.business_panel.submitRequested.connect(service.submit_business)
+        w.wrap_up_panel.finishRequested.connect(service.finish_wrap_up)
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(QIcon(str(resource_path("icons", "videoteller.svg"))), w)
+            self.tray.setToolTip("VideoTeller 坐席工作台")
+            self.tray.show()
+        for aspect in self._panels:
+            self._changed(aspect)
+
+    @Slot(str)
+    def _changed(self, aspect: str) -> None:
+        for panel in self._panels.get(aspect, ()):
+            panel.show_state(self.service.state)
+
+    @Slot(bool)
+    def _recording(self, on: bool) -> None:
+        self.service.state.set_recording(on)
+        self.window.set_recording(on)
+
+    @Slot(str, str)
+    def _notify(self, title: str, text: str) -> None:
+        """Ring and, when the window is not in front, a tray notification."""
+        QApplication.beep()
+        if self.tray is not None and not self.window.isActiveWindow():
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)

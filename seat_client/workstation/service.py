@@ -1,0 +1,406 @@
+"""``WorkstationService``: the Qt service behind the workstation panels.
+
+It listens to the :class:`~seat_client.controller.SeatController` (call offered/started/ended, stats) and to the
+seat WebSocket (``gate_update``), keeps a :class:`WorkstationState`, and does the HTTP work (话术, 抓拍 upload,
+签名 relay, gates, business submit) through :class:`WorkstationApi`. Views bind to :attr:`changed` and call its
+slots; they never touch the network or the media.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+import av
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from qasync import asyncSlot
+
+from seat_client.controller import CUSTOMER, SeatController
+from seat_client.workstation.api import WorkstationApi, WorkstationApiError
+from seat_client.workstation.scripts import ScriptError, load_script_file
+from seat_client.workstation.snapshot import make_snapshot
+from seat_client.workstation.state import CallInfo, Phase, WorkstationState
+from wire.business import business_label
+from wire.signature import SignatureReview
+
+logger = logging.getLogger(__name__)
+
+WRAP_UP_S = 30.0
+"""Default 话后整理 countdown (the server's routing may end it earlier by moving the seat)."""
+
+
+class WorkstationService(QObject):
+    """Drives the workstation panels for one signed-in seat.
+
+    Args:
+        controller: the seat controller (owns the connection and media).
+        wrap_up_s: wrap-up countdown after each call.
+    """
+
+    changed = Signal(str)
+    """An aspect of :attr:`state` changed (``call``, ``gates``, ``script``, ``snapshots``, ``signature``...)."""
+    focusChanged = Signal(str)
+    """The panel the current step needs."""
+    qualityChanged = Signal(str)
+    """Link quality text (RTT, loss, bitrate, frame rate)."""
+    networkPhotoReady = Signal(bytes)
+    signatureRequested = Signal()
+    notify = Signal(str, str)
+    """title, text: for the tray when the window is not focused."""
+    message = Signal(str)
+    """Errors and notices for the status bar (Chinese)."""
+    snapshotSent = Signal(str)
+    """snapshot_id stored by the server."""
+
+    def __init__(self, controller: SeatController, *, wrap_up_s: float = WRAP_UP_S) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.state = WorkstationState(controller.settings.seat_id)
+        self.wrap_up_s = wrap_up_s
+        self.api: WorkstationApi | None = None
+        self._latest_customer_frame: av.VideoFrame | None = None
+        self._snapshot_seq = 0
+        self._capture_busy = False
+        self._focus = ""
+        self._background: set[asyncio.Future[Any]] = set()
+        self.state.subscribe(self._state_changed)
+        self._poll = QTimer(self)
+        self._poll.setInterval(1000)
+        self._poll.timeout.connect(self._poll_signature)
+        self._wrap_timer = QTimer(self)
+        self._wrap_timer.setInterval(1000)
+        self._wrap_timer.timeout.connect(self._wrap_tick)
+        controller.loginSucceeded.connect(self._logged_in)
+        controller.callOffered.connect(self._offered)
+        controller.callStarted.connect(self._started)
+        controller.callEnded.connect(self._ended)
+        controller.statsUpdated.connect(self._stats)
+        controller.add_media_tap(self)
+
+    # --- media tap: keep only the latest customer frame (no copy, no work on the loop) ---
+
+    def push_video(self, source: str, frame: av.VideoFrame) -> None:
+        """Remember the customer's latest decoded frame for 抓拍."""
+        if source == CUSTOMER:
+            self._latest_customer_frame = frame
+
+    def push_audio(self, source: str, frame: av.AudioFrame) -> None:
+        """Audio is not used here."""
+
+    # --- state -> signals ---
+
+    def _state_changed(self, aspect: str) -> None:
+        self.changed.emit(aspect)
+        focus = self.state.focus_panel
+        if focus != self._focus and aspect in ("phase", "gates", "signature", "business", "call"):
+            self._focus = focus
+            self.focusChanged.emit(focus)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- controller events ---
+
+    @Slot(str, str)
+    def _logged_in(self, seat_id: str, display_name: str) -> None:
+        self.state.seat_id, self.state.seat_name = seat_id, display_name
+        connection = self.controller.connection
+        if connection is None or connection.login_response is None:
+            return
+        if self.api is not None:
+            self._spawn(self.api.aclose())
+        self.api = WorkstationApi(connection.server_url, connection.login_response.token)
+        connection.add_listener(self._on_message)
+
+    async def _on_message(self, msg: Any) -> None:
+        if getattr(msg, "type", None) != "gate_update":
+            return
+        call = self.state.call
+        if call is None or getattr(msg, "session_id", None) != call.session_id:
+            return
+        snapshot = getattr(msg, "snapshot", None)
+        if isinstance(snapshot, dict):
+            self.state.apply_gate_snapshot(snapshot, getattr(msg, "teller_message", None))
+        if getattr(msg, "gate", "") == "network_check" and self.api is not None:
+            photo = await self._quiet(self.api.photo(call.session_id, "network_photo"))
+            if isinstance(photo, bytes):
+                self.networkPhotoReady.emit(photo)
+
+    async def _quiet(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except WorkstationApiError as exc:
+            logger.info("workstation request failed: %s", exc.message)
+            return None
+
+    @Slot(str, str, float, float)
+    def _offered(self, label: str, name: str, waited: float, _ring_s: float) -> None:
+        offered = self.controller.offered
+        if offered is None:
+            return
+        queued = offered.queued_at if offered.queued_at.tzinfo else offered.queued_at.replace(tzinfo=dt.UTC)
+        self._wrap_timer.stop()
+        self.state.ring(CallInfo(offered.session_id, offered.business_type, label, name, queued))
+        self.notify.emit("客户来电", f"{label} · {name or '客户'} · 已等待 {round(waited)} 秒")
+
+    @Slot(str, str)
+    def _started(self, label: str, name: str) -> None:
+        session = self.controller.session
+        if session is None:
+            return
+        call = self.state.call
+        if call is None or call.session_id != session.session_id:
+            call = CallInfo(session.session_id, "", label, name)
+        self._wrap_timer.stop()
+        self.state.answered(call)
+        self._latest_customer_frame = None
+        self._poll.start()
+        self._spawn(self._load_call(call))
+
+    async def _load_call(self, call: CallInfo) -> None:
+        """话术, gate snapshot and ID portrait for the new call."""
+        await self.load_script(call)
+        if self.api is None:
+            return
+        snapshot = await self._quiet(self.api.gates(call.session_id))
+        current = self.state.call
+        if isinstance(snapshot, dict) and current is not None and current.session_id == call.session_id:
+            self.state.apply_gate_snapshot(snapshot)
+        portrait = await self._quiet(self.api.photo(call.session_id, "id_portrait"))
+        if isinstance(portrait, bytes) and self.state.call is not None:
+            self.state.update_call(id_portrait_jpeg=portrait)
+
+    async def load_script(self, call: CallInfo) -> None:
+        """The server's 话术 for the business (the bundled default if the server has none or is unreachable)."""
+        values = {
+            "customer_name": call.customer_name,
+            "business": call.business_label or business_label(call.business_type),
+            "seat_name": self.state.seat_name,
+            "seat_id": self.state.seat_id,
+        }
+        script = None
+        if self.api is not None and call.business_type:
+            try:
+                script = await self.api.script(call.business_type)
+            except WorkstationApiError as exc:
+                logger.warning("[%s] script from server unavailable: %s", call.session_id, exc.message)
+        if script is None:
+            try:
+                script = load_script_file(call.business_type or "default")
+            except ScriptError as exc:
+                self.message.emit(str(exc))
+                return
+        if self.state.call is not None and self.state.call.session_id == call.session_id:
+            self.state.set_script(script, values)
+
+    @Slot(str)
+    def _ended(self, message: str) -> None:
+        self._poll.stop()
+        self._latest_customer_frame = None
+        was_in_call = self.state.phase == Phase.IN_CALL
+        self.state.ended(message, self.wrap_up_s if was_in_call else None)
+        if was_in_call and self.wrap_up_s:
+            self._wrap_timer.start()
+
+    @Slot(object)
+    def _stats(self, stats: Any) -> None:
+        rtt = f"{stats.rtt_ms:.0f}ms" if getattr(stats, "rtt_ms", None) is not None else "-"
+        fps = f"{stats.recv_fps:.0f}" if getattr(stats, "recv_fps", None) is not None else "-"
+        self.qualityChanged.emit(
+            f"网络 RTT {rtt} · 丢包 {stats.loss_percent:.1f}% · {stats.recv_kbps:.0f} kbps · {fps} fps"
+        )
+
+    # --- wrap-up ---
+
+    @Slot()
+    def _wrap_tick(self) -> None:
+        self.changed.emit("phase")  # countdown text
+        if self.state.wrap_up_left_s() <= 0:
+            self.finish_wrap_up("")
+
+    @Slot(str)
+    def finish_wrap_up(self, notes: str) -> None:
+        """End 话后整理 (button or countdown): notes go to the log of the call, the seat goes ready."""
+        self._wrap_timer.stop()
+        if self.state.phase != Phase.WRAP_UP:
+            return
+        if notes.strip():
+            logger.info("wrap-up notes recorded (%d chars)", len(notes.strip()))
+        self.state.finish_wrap_up()
+        if self.controller.seat_state in ("wrap_up", "not_ready") and self.controller.connection is not None:
+            self.controller.set_ready()
+
+    # --- 话术 ---
+
+    @Slot()
+    def next_step(self) -> None:
+        """Tick the highlighted step."""
+        self.state.next_step()
+
+    @Slot(int)
+    def go_to_step(self, index: int) -> None:
+        """Highlight another step."""
+        self.state.go_to_step(index)
+
+    # --- 抓拍 ---
+
+    @asyncSlot()
+    async def capture_snapshot(self, purpose: str = "manual") -> str | None:
+        """Capture the latest customer frame at full resolution, watermark it, show it, send it as evidence.
+
+        Returns the snapshot id (None when there is no call or no customer frame yet).
+        """
+        call, frame = self.state.call, self._latest_customer_frame
+        if call is None or self.state.phase != Phase.IN_CALL:
+            return None
+        if frame is None:
+            self.message.emit("尚未收到客户画面,无法抓拍")
+            return None
+        if self._capture_busy:
+            self.message.emit("正在处理上一张抓拍")
+            return None
+        self._capture_busy = True
+        self._snapshot_seq += 1
+        snapshot_id = f"s{self._snapshot_seq}"
+        try:
+            snapshot = await asyncio.get_running_loop().run_in_executor(
+                None,
+                lambda: make_snapshot(
+                    frame.to_ndarray(format="rgb24"),
+                    snapshot_id=snapshot_id,
+                    session_id=call.session_id,
+                    seat_id=self.state.seat_id,
+                    taken_at=dt.datetime.now(dt.UTC),
+                ),
+            )
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return None
+        finally:
+            self._capture_busy = False
+        logger.info("[%s] snapshot %s %dx%d", call.session_id, snapshot_id, snapshot.width, snapshot.height)
+        self.state.add_snapshot(snapshot)
+        await self._upload(snapshot_id, purpose)
+        return snapshot_id
+
+    async def _upload(self, snapshot_id: str, purpose: str) -> None:
+        entry = next((e for e in self.state.snapshots if e.snapshot.snapshot_id == snapshot_id), None)
+        if entry is None or self.api is None:
+            return
+        try:
+            await self.api.upload_snapshot(entry.snapshot, purpose)
+        except WorkstationApiError as exc:
+            self.state.snapshot_uploaded(snapshot_id, exc.message)
+            return
+        self.state.snapshot_uploaded(snapshot_id)
+        self.snapshotSent.emit(snapshot_id)
+
+    @asyncSlot(str)
+    async def use_for_face(self, snapshot_id: str) -> None:
+        """File a capture as the live face and ask the server to run the face comparison.
+
+        The server compares the frame the customer's page sends for the request (a seat cannot inject an image
+        into a gate); the capture is kept as evidence of what the teller saw.
+        """
+        entry = next((e for e in self.state.snapshots if e.snapshot.snapshot_id == snapshot_id), None)
+        if entry is None or self.api is None:
+            return
+        self.state.mark_used_for_face(snapshot_id)
+        await self._upload(snapshot_id, "face")
+        await self.gate_action("face")
+
+    # --- gates ---
+
+    @asyncSlot(str)
+    async def gate_action(self, gate: str) -> None:
+        """Start or retry a gate; the outcome arrives as ``gate_update`` (the snapshot is re-read too)."""
+        call = self.state.call
+        if call is None or self.api is None:
+            return
+        try:
+            await self.api.gate_action(call.session_id, gate)
+        except WorkstationApiError as exc:
+            self.message.emit(exc.message)
+            self.state.log("gate", exc.message)
+        snapshot = await self._quiet(self.api.gates(call.session_id))
+        if isinstance(snapshot, dict) and self.state.call is call:
+            self.state.apply_gate_snapshot(snapshot)
+
+    # --- 签名 ---
+
+    @asyncSlot()
+    async def request_signature(self) -> None:
+        """Ask the customer's page for a signature."""
+        call = self.state.call
+        if call is None or self.api is None:
+            return
+        try:
+            await self.api.request_signature(call.session_id)
+        except WorkstationApiError as exc:
+            self.message.emit(exc.message)
+            return
+        self.state.log("signature", "已请客户签名")
+        self.signatureRequested.emit()
+
+    @asyncSlot()
+    async def _poll_signature(self) -> None:
+        call = self.state.call
+        if call is None or self.api is None or self.state.phase != Phase.IN_CALL:
+            return
+        status = await self._quiet(self.api.signature_status(call.session_id))
+        if status is None or self.state.call is not call:
+            return
+        if status.state == "submitted" and status.submission is not None:
+            self.state.signature_submitted(status.submission, status.attempt)
+
+    @asyncSlot()
+    async def accept_signature(self) -> None:
+        """Accept: the server files the strokes and image as evidence."""
+        await self._review(SignatureReview(decision="accept"))
+
+    @asyncSlot(str)
+    async def reject_signature(self, reason: str) -> None:
+        """Send it back; the page asks the customer to sign again with ``reason``."""
+        await self._review(SignatureReview(decision="reject", reason=reason))
+
+    async def _review(self, review: SignatureReview) -> None:
+        call = self.state.call
+        if call is None or self.api is None:
+            return
+        try:
+            await self.api.review_signature(call.session_id, review)
+        except WorkstationApiError as exc:
+            self.message.emit(exc.message)
+            return
+        self.state.signature_decided(review.decision == "accept", review.reason)
+
+    # --- business ---
+
+    @asyncSlot(dict)
+    async def submit_business(self, params: dict[str, str]) -> None:
+        """Submit the form; the server checks the gates and calls core banking."""
+        call = self.state.call
+        if call is None or self.api is None:
+            return
+        self.state.log("business", "提交业务办理")
+        try:
+            result = await self.api.submit_business(call.session_id, params)
+        except WorkstationApiError as exc:
+            self.state.business_done(False, exc.message)
+            return
+        ok = bool(result.get("ok"))
+        reference = f"(流水号 {result['reference']})" if result.get("reference") else ""
+        self.state.business_done(ok, f"{result.get('message') or ''}{reference}")
+
+    async def aclose(self) -> None:
+        """Stop timers and close the HTTP client."""
+        self._poll.stop()
+        self._wrap_timer.stop()
+        self.controller.remove_media_tap(self)
+        if self.api is not None:
+            await self.api.aclose()
+            self.api = None
