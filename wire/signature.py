@@ -1,7 +1,7 @@
 """Customer signature (客户签名) bodies shared by the H5 page, the server and the seat client.
 
 The page posts a :class:`SignatureSubmission` (strokes from pointer events, with timestamps and pressure where the
-device reports it, plus a PNG of the canvas); the teller replays the strokes and posts a :class:`SignatureReview`
+device reports it; the server renders the evidence PNG from the strokes, so what is filed is what was drawn); the teller replays the strokes and posts a :class:`SignatureReview`
 (accept, or reject with a reason that asks the customer to sign again). Both sides poll
 :class:`SignatureStatus`; nothing here changes the WebSocket message sets.
 """
@@ -13,10 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MAX_SIGNATURE_POINTS = 4000
-"""All strokes together; a real signature has a few hundred points."""
-MAX_SIGNATURE_PNG_CHARS = 400_000
-"""Base64 of the canvas PNG (a 600x240 signature is ~20 KB)."""
+MAX_SIGNATURE_POINTS = 1500
+"""All strokes together; a real signature has a few hundred points (the body stays under the server's 64 KiB)."""
 
 
 class SignaturePoint(BaseModel):
@@ -47,7 +45,6 @@ class SignatureSubmission(BaseModel):
     width: int = Field(ge=50, le=4000)
     height: int = Field(ge=50, le=4000)
     strokes: list[SignatureStroke] = Field(max_length=200)
-    png_base64: str = Field(default="", max_length=MAX_SIGNATURE_PNG_CHARS)
 
     @model_validator(mode="after")
     def _bounded(self) -> SignatureSubmission:
