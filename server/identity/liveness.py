@@ -86,6 +86,7 @@ P_TIMEOUT = "动作超时,未完成{action}"
 P_NO_FACE = "未检测到人脸"
 P_MANY_FACES = "检测到多张人脸"
 P_TOTAL_TIMEOUT = "活体检测超时"
+P_CANCELLED = "活体检测已取消"
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,8 @@ class LivenessChallenge:
         self.actions = list(actions)
         self.config = config or LivenessConfig()
         self._landmarker = landmarker
+        self._owns_landmarker = landmarker is None
+        self._landmarker_closed = False
         self.state = LivenessState.RUNNING
         self._step = 0
         self._frame_index = -1
@@ -377,6 +380,15 @@ class LivenessChallenge:
         elif t - self._t0 > cfg.total_timeout_s:
             self._fail(P_TOTAL_TIMEOUT)
         return self._progress(face_ok)
+
+    def close(self) -> None:
+        """End the challenge (failed as cancelled if still running) and release a landmarker it created itself."""
+        if self.state is LivenessState.RUNNING:
+            self._fail(P_CANCELLED)  # calls close() again via _finish
+            return
+        if self._owns_landmarker and isinstance(self._landmarker, FaceMeshLandmarker) and not self._landmarker_closed:
+            self._landmarker_closed = True
+            self._landmarker.close()
 
     # -- internals ----------------------------------------------------------------------------------------------------
 
@@ -484,8 +496,7 @@ class LivenessChallenge:
             problems=list(self._problems),
             frames_seen=self._frame_index + 1,
         )
-        if isinstance(self._landmarker, FaceMeshLandmarker):
-            self._landmarker.close()
+        self.close()
 
     def _progress(self, face_ok: bool) -> LivenessProgress:
         done = [s.action for s in self._steps if s.completed_at is not None]

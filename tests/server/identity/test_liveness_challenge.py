@@ -146,6 +146,16 @@ def test_timestamps_must_not_go_backwards_and_finished_challenge_is_inert() -> N
     assert p.state is LivenessState.PASSED and p.action is None and p.prompt == "活体检测通过"
 
 
+def test_close_cancels_a_running_challenge() -> None:
+    ch = LivenessChallenge([BLINK])
+    ch.feed_observation(_obs(), 0.0)
+    ch.close()
+    assert ch.state is LivenessState.FAILED
+    assert ch.result is not None and ch.result.problems == ["活体检测已取消"]
+    ch.close()  # idempotent
+    assert ch.feed_observation(_obs(), 1.0).state is LivenessState.FAILED
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     ear=st.floats(0.15, 0.4),
