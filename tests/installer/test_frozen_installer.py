@@ -116,10 +116,23 @@ async def test_frozen_configure_then_self_test_with_tls(built: BuiltInstaller, t
     assert (tmp_path / "state" / "VideoTeller" / "log" / "seat_client.log").stat().st_size > 0
 
 
-async def test_frozen_start_up_probe_reaches_the_login_window(built: BuiltInstaller, tmp_path: Path) -> None:
-    code, out, err = await _run(str(built.exe), env={**_env(tmp_path), "VT_SEAT_STARTUP_PROBE": "1"}, timeout=120)
+@pytest.mark.parametrize("platform", ["offscreen", "xcb"])
+async def test_frozen_start_up_probe_reaches_the_login_window(
+    built: BuiltInstaller, tmp_path: Path, platform: str
+) -> None:
+    """The login window opens offscreen and on a real X server (Xvfb: the bundled xcb platform plugin)."""
+    env = {**_env(tmp_path), "VT_SEAT_STARTUP_PROBE": "1"}
+    cmd = [str(built.exe)]
+    if platform == "xcb":
+        if not shutil.which("xvfb-run"):
+            pytest.skip("xvfb-run not installed (Debian xvfb)")
+        env["QT_QPA_PLATFORM"] = "xcb"
+        cmd = ["xvfb-run", "-a", *cmd]
+    code, out, err = await _run(*cmd, env=env, timeout=120)
     assert code == 0, err[-3000:]
     assert any(line.startswith("STARTUP-PROBE ") for line in out.splitlines())
+    log = (tmp_path / "state" / "VideoTeller" / "log" / "seat_client.log").read_text(encoding="utf-8")
+    assert "Could not load the Qt platform plugin" not in log
 
 
 def test_every_bundled_library_resolves(built: BuiltInstaller) -> None:
