@@ -20,6 +20,7 @@ from server.deps import Services
 from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue, FifoQueue
 from server.routers import auth, customer, health, sessions, signalling
+from server.routers import evidence_uploads, scripts, signature  # seat workstation: 话术, 抓拍, 签名
 from server.security import LoginThrottle, RateLimiter, SeatPasswords
 from server.settings import Settings
 
@@ -129,6 +130,8 @@ def create_app(
 
     app.add_middleware(SecurityMiddleware)
     for module in (auth, customer, sessions, signalling, health):
+        app.include_router(module.router)
+    for module in (scripts, evidence_uploads, signature):
         app.include_router(module.router)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app
