@@ -1,4 +1,4 @@
-; Inno Setup 6 script: the VideoTeller seat workstation (视频银行坐席工作台) for Windows 10/11 x64.
+﻿; Inno Setup 6 script: the VideoTeller seat workstation (视频银行坐席工作台) for Windows 10/11 x64.
 ;
 ; NOT BUILT OR TESTED ON THIS PROJECT'S (LINUX) MACHINES: build it on a Windows build machine, see docs/installer.md.
 ; Input: the PyInstaller one-folder bundle dist\videoteller-seat\ (built on Windows from installer\videoteller-seat.spec).
@@ -10,6 +10,7 @@
 ; The values are written machine-wide (C:\ProgramData\VideoTeller\VideoTeller\seat.json, the CA copied beside it) by
 ; "videoteller-seat.exe --configure --system ..."; each teller's first start copies them into their own settings.
 ; An interactive install asks for the same values on a wizard page (all optional: a seat can be configured later).
+; Saved as UTF-8 with a byte-order mark: Inno Setup reads scripts without one in the system ANSI code page.
 ; Silent uninstall: "C:\Program Files\VideoTeller Seat\unins000.exe" /VERYSILENT /SUPPRESSMSGBOXES
 
 #ifndef AppVersion
@@ -59,10 +60,8 @@ Name: "{autodesktop}\VideoTeller 坐席工作台"; Filename: "{app}\{#AppExe}"; 
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"
 
 [Run]
-Filename: "{app}\{#AppExe}"; Parameters: "{code:ConfigureParams}"; StatusMsg: "正在写入坐席配置…"; \
-    Flags: runhidden waituntilterminated; Check: HasSeatConfig
-Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,VideoTeller 坐席工作台}"; \
-    Flags: nowait postinstall skipifsilent
+; the seat settings are written in CurStepChanged below (so that a refused value is reported, not ignored)
+Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,VideoTeller 坐席工作台}"; Flags: nowait postinstall skipifsilent
 
 [UninstallDelete]
 ; the machine-wide settings written by --configure --system (teller's own settings and logs stay in their profile)
@@ -125,4 +124,22 @@ end;
 function HasSeatConfig: Boolean;
 begin
   Result := ConfigureParams('') <> '--configure --system';
+end;
+
+procedure CurStepChanged(CurStep: TSetupStep);
+var
+  ResultCode: Integer;
+begin
+  if (CurStep = ssPostInstall) and HasSeatConfig then
+  begin
+    Log('configure: ' + ConfigureParams(''));
+    if not Exec(ExpandConstant('{app}\{#AppExe}'), ConfigureParams(''), '', SW_HIDE, ewWaitUntilTerminated,
+      ResultCode) or (ResultCode <> 0) then
+    begin
+      Log(Format('configure failed, exit code %d', [ResultCode]));
+      SuppressibleMsgBox(Format('坐席配置写入失败(退出码 %d)。请检查服务器地址、工号、CA 证书和摄像头参数,' +
+        '稍后可运行 "videoteller-seat.exe --configure --system ..." 重新配置。', [ResultCode]),
+        mbError, MB_OK, IDOK);
+    end;
+  end;
 end;
