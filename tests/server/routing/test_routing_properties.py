@@ -202,6 +202,7 @@ class Checker:
                 orders = {qid: e.queue_order(qid) for qid in self.cfg.queues}
                 self.engine = e = restore(self.cfg, json.loads(json.dumps(snapshot(e))))
                 assert {qid: e.queue_order(qid) for qid in self.cfg.queues} == orders
+                decisions = e.advance(self.now)  # the restored engine catches up with the clock
             elif kind == "wait":
                 self.now += step[1]
                 decisions = e.advance(self.now)
