@@ -46,9 +46,19 @@ def _add_seat(args: argparse.Namespace) -> int:
     if not password:
         print("error: empty password", file=sys.stderr)
         return 2
+    from server.routing.wiring import parse_skill
+
+    try:
+        skills = [parse_skill(text) for text in getattr(args, "skill", None) or []]
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     db = Database(settings.database_path)
     try:
         db.upsert_seat(args.seat_id, args.name or args.seat_id, SeatPasswords().hash(password), datetime.now(UTC))
+        db.set_seat_role(args.seat_id, getattr(args, "role", None) or "teller")
+        if skills or getattr(args, "clear_skills", False):
+            db.set_seat_skills(args.seat_id, skills)
     finally:
         db.close()
     print(f"seat {args.seat_id} saved in {settings.database_path}")
@@ -78,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     add = sub.add_parser("add-seat", help="create or update a seat account; password read from stdin or a prompt")
     add.add_argument("seat_id")
     add.add_argument("--name", help="display name (坐席名称)")
+    add.add_argument(
+        "--role", choices=("teller", "supervisor", "admin"), default="teller", help="account role (default teller)"
+    )
+    add.add_argument(
+        "--skill",
+        action="append",
+        metavar="QUEUE[:PROFICIENCY[:ROLE]]",
+        help="a skill group (技能组), repeatable, e.g. retail:3:primary, corporate:1:backup; none: every queue",
+    )
+    add.add_argument("--clear-skills", action="store_true", help="remove stored skills (the seat serves every queue)")
     # Also accepted after the sub-command; SUPPRESS keeps a value given before it.
     add.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)

@@ -14,14 +14,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from server.calls import CallCoordinator, Clock, utc_now
+from server.calls import Clock, utc_now
 from server.db import Database
 from server.deps import Services
 from server.middleware import SecurityMiddleware
-from server.queueing import CallQueue, FifoQueue
+from server.queueing import CallQueue
+from server.routers import routing_admin
 from server.routers import auth, customer, health, sessions, signalling
 from server.routers import evidence_uploads, scripts, signature  # seat workstation: 话术, 抓拍, 签名
 from server.security import LoginThrottle, RateLimiter, SeatPasswords
+from server.routing.wiring import build_coordinator
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -76,14 +78,14 @@ def create_app(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    queue_factory: Callable[[], CallQueue] = FifoQueue,
+    queue_factory: Callable[[], CallQueue] | None = None,
 ) -> FastAPI:
     """Build the server application.
 
     Args:
         settings: validated settings.
         clock: source of the current time (tests may pass a controllable one).
-        queue_factory: builds the routing queue (FIFO now; the routing engine later).
+        queue_factory: builds the queue; None: as ``settings.queue_impl`` says (the routing engine by default).
 
     The lifespan opens the database, seeds dev seats, and restores the queue after a restart; services are then on
     ``app.state.services`` (:class:`server.deps.Services`).
@@ -94,7 +96,7 @@ def create_app(
         db = Database(settings.database_path)
         passwords = SeatPasswords(fast_insecure=settings.password_hash_profile == "dev_fast")
         seed_dev_seats(db, settings, passwords, clock)
-        coordinator = CallCoordinator(db, settings, queue_factory(), clock)
+        coordinator = build_coordinator(db, settings, clock, queue_factory)
         coordinator.restore()
         app.state.services = Services(
             settings=settings,
@@ -133,5 +135,6 @@ def create_app(
         app.include_router(module.router)
     for module in (scripts, evidence_uploads, signature):
         app.include_router(module.router)
+    app.include_router(routing_admin.router)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

@@ -28,6 +28,9 @@ class QueueEntry:
         queued_at: when they took their ticket; their place in the queue.
         customer_name: optional name they gave.
         present: their page is connected; only present customers are offered to seats.
+        star: star level 0-7 (星级), resolved by the server from bank data; FIFO ignores it.
+        queue_id: the routing queue they wait in (after an overflow or transfer); None: their business's queue.
+        front: they wait ahead of ordinary customers (transferred, or re-queued after their seat dropped).
     """
 
     session_id: str
@@ -35,14 +38,22 @@ class QueueEntry:
     queued_at: datetime
     customer_name: str = ""
     present: bool = False
+    star: int = 0
+    queue_id: str | None = None
+    front: bool = False
 
 
 @dataclass(frozen=True)
 class Offer:
-    """A decision: offer this customer's call to this seat (振铃)."""
+    """A decision: offer this customer's call to this seat (振铃).
+
+    ``kind`` is ``customer`` (a waiting customer), ``transfer`` (a named-seat transfer) or ``consult`` (the seat is
+    invited as an expert into the session's running call); FIFO makes only ``customer`` offers.
+    """
 
     session_id: str
     seat_id: str
+    kind: str = field(default="customer", compare=False)
 
 
 class CallQueue(Protocol):

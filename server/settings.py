@@ -48,10 +48,14 @@ class SeedSeat(BaseModel):
     seat_id: str = Field(min_length=1, max_length=64)
     display_name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    role: Literal["teller", "supervisor", "admin"] = "teller"
+    skills: list[str] | None = Field(
+        default=None, description='技能组 "queue[:proficiency[:primary|backup|expert]]"; None: every queue, primary'
+    )
 
 
 def _default_dev_seats() -> list[SeedSeat]:
-    return [SeedSeat(seat_id="demo", display_name="演示坐席", password="demo123")]
+    return [SeedSeat(seat_id="demo", display_name="演示坐席", password="demo123", role="supervisor")]
 
 
 class Settings(BaseModel):
@@ -79,6 +83,12 @@ class Settings(BaseModel):
         login_lockout_s: the window (and longest lockout) for ``login_max_failures``.
         tickets_per_minute_per_client: tickets one client address may take per minute (0: no limit); None means
             10 outside dev mode and no limit in dev mode (tests and demos take many tickets from one address).
+        queue_impl: ``routing`` (the routing engine, 排队机: skills, star levels, overflow) or ``fifo``.
+        routing_config_path: the routing TOML (queues, weights, overflow chains); None: the bundled
+            ``resources/routing/queues.toml``. A configuration saved through the admin API takes precedence.
+        wrap_up_s: after-call work length (话后处理); None: the routing queue's ``wrap_up_s`` (30 s for fifo).
+        after_wrap_up: ``ready``: the seat is ready again when wrap-up ends; ``stay``: it stays in wrap-up until the
+            teller sets a state.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -100,6 +110,10 @@ class Settings(BaseModel):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_lockout_s: float = Field(default=300.0, gt=0)
     tickets_per_minute_per_client: int | None = Field(default=None, ge=0)
+    queue_impl: Literal["routing", "fifo"] = "routing"
+    routing_config_path: Path | None = None
+    wrap_up_s: float | None = Field(default=None, ge=0, le=3600)
+    after_wrap_up: Literal["ready", "stay"] = "ready"
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -155,6 +169,10 @@ _ENV_FIELDS = {
     "login_max_failures",
     "login_lockout_s",
     "tickets_per_minute_per_client",
+    "queue_impl",
+    "routing_config_path",
+    "wrap_up_s",
+    "after_wrap_up",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

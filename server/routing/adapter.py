@@ -34,7 +34,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +123,12 @@ class RoutingCallQueue:
         self._reported: dict[str, str] = {}  # session -> seat, offers the coordinator knows about
         self._notices: list[RoutingNotice] = []
         self._signed_in: set[str] = set()
+        self.placement_for: Callable[[QueueEntry], tuple[str | None, bool]] | None = None
+        """Where a restored customer waits: (queue id or None, front of queue); set by the server."""
+
+    def set_star_source(self, star_for: Callable[[QueueEntry], int]) -> None:
+        """Resolve star levels with this function from now on (the server's bank-side resolver)."""
+        self._star_for = star_for
 
     @staticmethod
     def _effective(config: RoutingConfig) -> RoutingConfig:
@@ -140,6 +145,8 @@ class RoutingCallQueue:
         if entry.session_id in self._entries:
             raise ValueError(f"session {entry.session_id} is already queued")
         self._entries[entry.session_id] = entry
+        if entry.queue_id is None and not entry.front and self.placement_for is not None:
+            entry.queue_id, entry.front = self.placement_for(entry)
         queue_id = entry.queue_id if entry.queue_id in self.config.queues else None
         self._take(
             self.engine.customer_arrive(
@@ -208,16 +215,22 @@ class RoutingCallQueue:
         return self._new_offers()
 
     def seat_unavailable(self, seat_id: str, reason: str = "other") -> list[Offer]:
-        """See :meth:`server.queueing.CallQueue.seat_unavailable`; a seat not yet known signs in not-ready."""
+        """See :meth:`server.queueing.CallQueue.seat_unavailable` (``reason``: a configured not-ready code)."""
         seat = self.engine.find_seat(seat_id)
-        now = self._now()
         if reason not in self.config.not_ready_reasons:
             reason = "other"
-        if seat is None or seat.state is SeatState.OFFLINE:
-            self._take(self.engine.seat_login(seat_id, self._skills_for(seat_id), now))
-            self._signed_in.add(seat_id)
-        elif seat.state is not SeatState.NOT_READY or seat.reason != reason:
-            self._take(self.engine.seat_set_not_ready(seat_id, reason, now))
+        busy = seat is not None and seat.state is not SeatState.OFFLINE
+        if busy and seat is not None and (seat.state is not SeatState.NOT_READY or seat.reason != reason):
+            self._take(self.engine.seat_set_not_ready(seat_id, reason, self._now()))
+        return self._new_offers()
+
+    def seat_signed_in(self, seat_id: str) -> list[Offer]:
+        """The seat connected (签入): it joins the engine not ready, with its skills as stored now."""
+        seat = self.engine.find_seat(seat_id)
+        if seat is not None and seat.state is not SeatState.OFFLINE:
+            self._take(self.engine.seat_disconnected(seat_id, self._now()))
+        self._take(self.engine.seat_login(seat_id, self._skills_for(seat_id), self._now()))
+        self._signed_in.add(seat_id)
         return self._new_offers()
 
     def seat_offline(self, seat_id: str) -> list[Offer]:
@@ -309,9 +322,21 @@ class RoutingCallQueue:
         customer = self.engine.customer(session_id)
         return customer.queue_id if customer is not None else None
 
-    def queue_position(self, session_id: str) -> PositionUpdate | None:
-        """Place, waiting count and estimated wait within the customer's own queue (the engine's estimator)."""
-        return self.engine.position(session_id)
+    def queue_positions(self) -> dict[str, PositionUpdate]:
+        """Every waiting customer's place within their own queue, counting customers present or not, offered or
+        not (as :meth:`entries` orders them), with the engine's wait estimate for that place."""
+        by_queue: dict[str, list[str]] = {}
+        for entry in self.entries():
+            qid = self.queue_of(entry.session_id)
+            if qid is not None:
+                by_queue.setdefault(qid, []).append(entry.session_id)
+        result: dict[str, PositionUpdate] = {}
+        for qid, sids in by_queue.items():
+            state = self.engine._queues[qid]
+            for index, sid in enumerate(sids):
+                estimate = state.estimate_wait(index + 1)
+                result[sid] = PositionUpdate(sid, qid, index + 1, len(sids), estimate)
+        return result
 
     def wrap_up_s(self, session_id: str | None, business_type: str | None = None) -> float:
         """After-call work length of the queue that served the session (configured value)."""

@@ -307,16 +307,29 @@ async def test_customer_vanishing_mid_call(live: LiveServer) -> None:
     assert (await again.closed())[0] == 4410
 
 
-async def test_seat_vanishing_mid_call(live: LiveServer) -> None:
+@pytest.mark.parametrize("queue_impl", ["fifo", "routing"])
+async def test_seat_vanishing_mid_call(server_factory: ServerFactory, queue_impl: str) -> None:
+    """FIFO ends the call; the routing engine (``seat_drop_in_call = "requeue"``) puts the customer back at the front
+    of the queue instead, and the next seat gets them. Never both."""
+    live = await server_factory(queue_impl=queue_impl)
     customer, sid = await live.customer()
     seat = await live.seat("seat-a")
     await seat.expect("call_offered", session_id=sid)
     await seat.send({"type": "answer_call", "session_id": sid})
     await customer.expect("call_connected")
     seat.ws.transport.abort()
-    ended = await customer.expect("call_ended")
-    assert ended["reason"] == "seat_disconnected"
-    assert (await live.record(sid))["end_reason"] == "seat_disconnected"
+    if queue_impl == "fifo":
+        ended = await customer.expect("call_ended")
+        assert ended["reason"] == "seat_disconnected"
+        assert (await live.record(sid))["end_reason"] == "seat_disconnected"
+        return
+    notice = await customer.expect("notice", code="requeued")
+    assert "重新排队" in notice["message"]
+    record = await live.record(sid)
+    assert (record["status"], record["end_reason"]) == ("waiting", None)
+    seat_b = await live.seat("seat-b")
+    await seat_b.expect("call_offered", session_id=sid)
+    assert not any(m["type"] == "call_ended" for m in customer.received)
 
 
 async def test_seat_vanishing_while_ringing_passes_the_call_on(live: LiveServer) -> None:
