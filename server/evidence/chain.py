@@ -35,6 +35,13 @@ MANIFEST_VERSION = 1
 SEAL_DOMAIN = b"videoteller-evidence-seal-v1\0"
 KINDS = frozenset({"segment", "snapshot", "signature", "gate", "event", "seal", "access"})
 _SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+TRAIL_EVENT_FIELD = "event_id"
+"""Payload field of chain entries that mirror a row of the server database's ``session_events`` trail (its id)."""
+
+RECORDING_DELETED = "recording_deleted"
+"""``access`` action noting that a recording's segments were deleted after retention (``result`` = recording id);
+the verifier then expects those files to be gone."""
 _NAME_RE = re.compile(r"[^A-Za-z0-9_.-]")
 
 

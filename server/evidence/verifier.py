@@ -6,11 +6,12 @@ import hashlib
 import json
 import logging
 import shutil
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.evidence.chain import EvidenceLedger, verify_chain
+from server.evidence.chain import RECORDING_DELETED, TRAIL_EVENT_FIELD, EvidenceLedger, verify_chain
 from server.evidence.export import can_concatenate, concatenate_mp4
 from server.evidence.keys import ServerKeys
 from wire.recording_format import SegmentFormatError, WrongKeyError, decrypt_segment
@@ -32,6 +33,8 @@ class VerificationReport:
     export_dir: str | None = None
     exported_files: list[str] = field(default_factory=list)
     video_duration_s: float | None = None
+    trail_events_checked: int = 0
+    deleted_recordings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -80,7 +83,16 @@ def verify_session(
 
     segments = [e["payload"] for e in entries if e["kind"] == "segment"]
     blobs = [e for e in entries if e["kind"] in ("snapshot", "signature")]
+    deleted = {
+        str(e["payload"].get("result"))
+        for e in entries
+        if e["kind"] == "access" and e["payload"].get("action") == RECORDING_DELETED
+    }
+    report.deleted_recordings = sorted(deleted)
+    report.trail_events_checked = _check_trail(data_dir, session_id, entries, report.problems)
     for seg in segments:
+        if str(seg.get("recording_id")) in deleted:
+            continue  # deleted after its retention period, as the chain records
         report.segments_checked += 1
         _check_file(data_dir, seg, f"录像分段 {seg.get('recording_id')}#{seg.get('segment_index')}", report.problems)
     for blob in blobs:
@@ -94,6 +106,7 @@ def verify_session(
             report.problems.append(f"录像 {rec_id} 的分段序号不连续：{sorted(indexes)} (missing segments)")
 
     if export_dir is not None and not report.problems:
+        segments = [s for s in segments if str(s.get("recording_id")) not in deleted]
         _export(data_dir, keys, manifest, segments, blobs, Path(export_dir), report)
     report.ok = not report.problems
     action = "export" if export_dir is not None else "verify"
@@ -106,6 +119,44 @@ def verify_session(
         )
     logger.info("session %s: evidence %s by %s: %s", session_id, action, actor, result)
     return report
+
+
+def _check_trail(data_dir: Path, session_id: str, entries: list[dict[str, Any]], problems: list[str]) -> int:
+    """Checks that the server database's ``session_events`` rows and the chain agree row for row.
+
+    The table is the queryable index of the trail; every row is chained when it is written. A row missing from
+    the chain, a chained event missing from the table, or any difference (time, kind, detail) is a problem.
+    Returns the number of rows compared (0 when the server database is not in ``data_dir``).
+    """
+    path = data_dir / "videoteller.db"
+    if not path.is_file():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "select event_id, at, kind, detail from session_events where session_id = ? order by event_id",
+            (session_id,),
+        ).fetchall()
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+    chained = {
+        int(e["payload"][TRAIL_EVENT_FIELD]): e["payload"]
+        for e in entries
+        if e["kind"] in ("event", "access") and TRAIL_EVENT_FIELD in e["payload"]
+    }
+    seen = set()
+    for event_id, at, kind, detail in rows:
+        seen.add(event_id)
+        payload = chained.get(event_id)
+        if payload is None:
+            problems.append(f"会话记录 #{event_id} ({kind}) 不在证据链中 (trail event not chained)")
+        elif payload.get("at") != at or payload.get("event") != kind or payload.get("detail") != json.loads(detail):
+            problems.append(f"会话记录 #{event_id} ({kind}) 与证据链不一致 (trail event modified)")
+    for event_id in sorted(set(chained) - seen):
+        problems.append(f"证据链中的会话记录 #{event_id} 在数据库中缺失 (trail event deleted)")
+    return len(rows)
 
 
 def _check_file(data_dir: Path, payload: dict[str, Any], label: str, problems: list[str]) -> None:

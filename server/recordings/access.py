@@ -1,0 +1,486 @@
+"""录像查询与点播: search sessions and their recordings, stream decrypted playback, retention and legal hold.
+
+Who may see what (the rule):
+
+* ``supervisor``, ``admin`` and ``auditor`` seats may search and play every session;
+* any other seat (``teller``) only the sessions it handled (``sessions.seat_id``); its searches are limited to them;
+* only ``supervisor`` and ``admin`` may delete a recording (and only after retention) or set/clear a legal hold.
+
+Every view, playback grant, refusal, deletion and hold change is logged as an ``access`` entry in the session's
+evidence chain. Playback is decrypted by the server in memory (plaintext never touches its disk) and served as one
+MP4 per run of segments that share codec parameters (normally one per recording), with HTTP range requests so a
+player can seek. Media players cannot send a bearer token, so the session view hands out part URLs carrying a short
+HMAC-signed grant bound to the session, the seat and an expiry.
+
+Endpoints (prefix ``/api/recordings``):
+
+* ``GET /sessions?seat_id=&date_from=&date_to=&business_type=&customer=&page=1&page_size=20`` -> :class:`SearchPage`
+* ``GET /sessions/{session_id}?purpose=`` -> :class:`SessionView` (recordings, playback parts, trail, chain check)
+* ``GET /sessions/{session_id}/parts/{n}.mp4?grant=`` -> ``video/mp4`` (``Range`` supported)
+* ``PUT /{recording_id}/legal-hold`` ``{hold, reason}`` -> :class:`RecordingInfo`
+* ``DELETE /{recording_id}?reason=`` -> 200 ``{deleted, files}``; 409 ``retention`` before expiry or under hold
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import hashlib
+import hmac
+import io
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from server.evidence.chain import RECORDING_DELETED, verify_chain
+from server.evidence.export import codec_parameters, concatenate_mp4
+from server.recordings.router import seat_id_of
+from server.recordings.service import RecordingServices
+from server.recordings.store import RetentionError, StoredSegment
+from wire.recording_format import SegmentFormatError, decrypt_segment
+
+logger = logging.getLogger(__name__)
+
+VIEW_ALL_ROLES = frozenset({"supervisor", "admin", "auditor"})
+"""Roles that may search and play every session."""
+
+RETENTION_ROLES = frozenset({"supervisor", "admin"})
+"""Roles that may delete recordings (after retention) and set legal holds."""
+
+GRANT_TTL_S = 600.0
+"""How long a playback URL stays valid."""
+
+CACHE_BYTES = 512 * 1024 * 1024
+"""Decrypted playback kept in memory (least recently used dropped first)."""
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def seat_role_of(principal: Any) -> str:
+    """The role of the authenticated seat (``teller`` when the principal carries none)."""
+    seat = getattr(principal, "seat", principal)
+    return str(getattr(seat, "role", "teller") or "teller")
+
+
+def mask_name(name: str) -> str:
+    """``张三丰`` -> ``张**``: the first character and one star per other character."""
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+class RecordingInfo(BaseModel):
+    """One recording of a session."""
+
+    recording_id: str
+    seat_id: str
+    business_type: str
+    segments: int
+    complete: bool
+    missing: list[int] | None
+    duration_s: float
+    retain_until: float
+    legal_hold: bool
+    legal_hold_reason: str
+    deleted: bool
+
+
+class SessionSummary(BaseModel):
+    """One search hit."""
+
+    session_id: str
+    seat_id: str | None
+    business_type: str
+    customer: str = Field(description="masked customer name")
+    queued_at: str
+    answered_at: str | None
+    ended_at: str | None
+    end_reason: str | None
+    recordings: list[RecordingInfo]
+    sealed: bool
+
+
+class SearchPage(BaseModel):
+    """A page of search results, newest first."""
+
+    total: int
+    page: int
+    page_size: int
+    items: list[SessionSummary]
+
+
+class PlaybackPart(BaseModel):
+    """A playable MP4 (one run of segments sharing codec parameters)."""
+
+    index: int
+    url: str
+    start_s: float
+    duration_s: float
+    segments: int
+
+
+class TrailEntry(BaseModel):
+    """One entry of the session's evidence chain."""
+
+    seq: int
+    kind: str
+    at: float
+    payload: dict[str, Any]
+    entry_hash: str
+
+
+class SessionView(BaseModel):
+    """A session for the playback window: recordings, parts to play, and the trail beside it."""
+
+    session: SessionSummary
+    parts: list[PlaybackPart]
+    duration_s: float
+    trail: list[TrailEntry]
+    chain_ok: bool
+    chain_problems: list[str]
+    grant_expires_at: float
+
+
+class LegalHoldRequest(BaseModel):
+    """Sets or clears a legal hold (司法冻结/法律保全)."""
+
+    hold: bool
+    reason: str = Field(default="", max_length=500)
+
+
+@dataclass
+class _Part:
+    data: bytes
+    start_s: float
+    duration_s: float
+    segments: int
+
+
+class PlaybackCache:
+    """Decrypted, joined playback parts per session, in memory, bounded by size (thread-safe)."""
+
+    def __init__(self, limit_bytes: int = CACHE_BYTES) -> None:
+        self.limit_bytes = limit_bytes
+        self._items: collections.OrderedDict[tuple[str, str], list[_Part]] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], build: Callable[[], list[_Part]]) -> list[_Part]:
+        """The parts for ``key`` (session id, segment digest), built once."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        parts = build()
+        with self._lock:
+            self._items[key] = parts
+            self._items.move_to_end(key)
+            while len(self._items) > 1 and sum(len(p.data) for v in self._items.values() for p in v) > self.limit_bytes:
+                self._items.popitem(last=False)
+        return parts
+
+
+def build_parts(services: RecordingServices, segments: list[StoredSegment]) -> list[_Part]:
+    """Decrypts the segments (server key, in memory) and joins consecutive compatible ones into MP4 parts.
+
+    Raises:
+        SegmentFormatError: a segment fails authentication (modified on disk) or the key is wrong.
+    """
+    ordered = sorted(segments, key=lambda s: (float(s.meta.get("started_at") or 0), s.recording_id, s.segment_index))
+    decoded: list[tuple[StoredSegment, bytes, float]] = []
+    first: float | None = None
+    for seg in ordered:
+        _header, plain = decrypt_segment(seg.path.read_bytes(), services.keys.recording_key)
+        started = float(seg.meta.get("started_at") or 0.0)
+        first = started if first is None else first
+        decoded.append((seg, plain, started - first))
+    runs: list[list[tuple[StoredSegment, bytes, float]]] = []
+    last_params: Any = None
+    for item in decoded:
+        params = codec_parameters(item[1])
+        if not runs or params != last_params:
+            runs.append([])
+            last_params = params
+        runs[-1].append(item)
+    parts = []
+    for run in runs:
+        base = run[0][2]
+        out = io.BytesIO()
+        duration = concatenate_mp4([p for _, p, _ in run], [s - base for _, _, s in run], out)
+        parts.append(_Part(out.getvalue(), base, duration, len(run)))
+    return parts
+
+
+def build_recordings_access_router(
+    get_services: Callable[[], RecordingServices], authenticate_seat: Callable[..., Any]
+) -> APIRouter:
+    """Builds the search/playback/retention router.
+
+    Args:
+        get_services: returns the app's :class:`RecordingServices` (raise 503 while it is not ready).
+        authenticate_seat: the seat authentication dependency (``server.deps.current_seat``).
+    """
+    router = APIRouter(prefix="/api/recordings", tags=["recordings"])
+    seat_dep = Depends(authenticate_seat)
+    secret = os.urandom(32)
+    cache = PlaybackCache()
+
+    def sign(session_id: str, seat_id: str, expires: float) -> str:
+        body = base64.urlsafe_b64encode(f"{session_id}|{int(expires)}|{seat_id}".encode()).decode().rstrip("=")
+        mac = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{body}.{mac}"
+
+    def check_grant(grant: str, session_id: str) -> str:
+        body, _, mac = grant.partition(".")
+        good = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+        if not hmac.compare_digest(mac, good):
+            raise HTTPException(403, "播放授权无效")
+        sid, expires, seat_id = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().split("|", 2)
+        if sid != session_id:
+            raise HTTPException(403, "播放授权无效")
+        if float(expires) < time.time():
+            raise HTTPException(403, "播放授权已过期，请重新打开录像")
+        return seat_id
+
+    def session_row(services: RecordingServices, session_id: str) -> dict[str, Any] | None:
+        with services.read_database() as conn:
+            row = conn.execute("select * from sessions where session_id = ?", (session_id,)).fetchone()
+        return dict(row) if row else None
+
+    def may_view(principal: Any, row: dict[str, Any]) -> bool:
+        return seat_role_of(principal) in VIEW_ALL_ROLES or row.get("seat_id") == seat_id_of(principal)
+
+    def recording_info(services: RecordingServices, recording_id: str) -> RecordingInfo:
+        store = services.store
+        rec = store.recording(recording_id)
+        segs = [s for s in store.segments_for_session(rec.session_id) if s.recording_id == recording_id]
+        missing = store.missing_segments(recording_id)
+        return RecordingInfo(
+            recording_id=recording_id,
+            seat_id=rec.seat_id,
+            business_type=rec.business_type,
+            segments=len(segs),
+            complete=missing == [],
+            missing=missing,
+            duration_s=round(sum(float(s.meta.get("duration_s") or 0) for s in segs), 3),
+            retain_until=rec.retain_until,
+            legal_hold=rec.legal_hold,
+            legal_hold_reason=rec.legal_hold_reason,
+            deleted=rec.deleted_at is not None,
+        )
+
+    def summary(services: RecordingServices, row: dict[str, Any]) -> SessionSummary:
+        sid = row["session_id"]
+        sealed = bool(
+            list(
+                services.ledger.db.query("select 1 from evidence_entries where session_id = ? and kind = 'seal'", [sid])
+            )
+        )
+        return SessionSummary(
+            session_id=sid,
+            seat_id=row.get("seat_id"),
+            business_type=row["business_type"],
+            customer=mask_name(row.get("customer_name") or ""),
+            queued_at=row["queued_at"],
+            answered_at=row.get("answered_at"),
+            ended_at=row.get("ended_at"),
+            end_reason=row.get("end_reason"),
+            recordings=[recording_info(services, r) for r in services.store.recordings_for_session(sid)],
+            sealed=sealed,
+        )
+
+    def search(
+        services: RecordingServices,
+        principal: Any,
+        seat_id: str | None,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        business_type: str | None,
+        customer: str | None,
+        page: int,
+        page_size: int,
+    ) -> SearchPage:
+        where, args = [], []
+        if seat_role_of(principal) not in VIEW_ALL_ROLES:
+            seat_id = seat_id_of(principal)  # a teller only ever sees the sessions it handled
+        if seat_id:
+            where.append("seat_id = ?")
+            args.append(seat_id)
+        if date_from is not None:
+            where.append("queued_at >= ?")
+            args.append(date_from.isoformat())
+        if date_to is not None:
+            where.append("queued_at < ?")
+            args.append(date_to.isoformat())
+        if business_type:
+            where.append("business_type = ?")
+            args.append(business_type)
+        if customer:
+            where.append("customer_name LIKE ? ESCAPE '\\'")
+            args.append("%" + customer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        clause = (" where " + " and ".join(where)) if where else ""
+        with services.read_database() as conn:
+            total = conn.execute(f"select count(*) from sessions{clause}", args).fetchone()[0]
+            rows = conn.execute(
+                f"select * from sessions{clause} order by queued_at desc, session_id limit ? offset ?",
+                [*args, page_size, (page - 1) * page_size],
+            ).fetchall()
+        return SearchPage(
+            total=total,
+            page=page,
+            page_size=page_size,
+            items=[summary(services, dict(r)) for r in rows],
+        )
+
+    @router.get("/sessions", response_model=SearchPage)
+    async def search_sessions(
+        principal: Any = seat_dep,
+        seat_id: str | None = Query(default=None, max_length=64),
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        business_type: str | None = Query(default=None, max_length=64),
+        customer: str | None = Query(default=None, max_length=64),
+        page: int = Query(default=1, ge=1),
+        page_size: int = Query(default=20, ge=1, le=100),
+    ) -> SearchPage:
+        services = get_services()
+        return await run_in_threadpool(
+            search, services, principal, seat_id, date_from, date_to, business_type, customer, page, page_size
+        )
+
+    def view(services: RecordingServices, principal: Any, session_id: str, purpose: str) -> SessionView:
+        row = session_row(services, session_id)
+        if row is None:
+            raise HTTPException(404, "没有找到该会话")
+        actor = seat_id_of(principal)
+        if not may_view(principal, row):
+            services.ledger.log_access(session_id, actor, "playback", purpose, "denied")
+            raise HTTPException(403, "无权查看该会话的录像")
+        segments = services.store.segments_for_session(session_id)
+        digest = hashlib.sha256("".join(s.sha256 for s in segments).encode()).hexdigest()
+        try:
+            parts = cache.get((session_id, digest), lambda: build_parts(services, segments)) if segments else []
+        except (SegmentFormatError, OSError) as exc:
+            services.ledger.log_access(session_id, actor, "playback", purpose, f"failed: {exc}")
+            raise HTTPException(409, "录像文件校验失败，无法播放，请联系管理员进行证据核验") from exc
+        expires = time.time() + GRANT_TTL_S
+        grant = sign(session_id, actor, expires)
+        services.ledger.log_access(session_id, actor, "playback", purpose, "granted")
+        manifest = services.ledger.manifest(session_id)
+        problems = verify_chain(manifest, services.keys.seal_key.public_key())
+        return SessionView(
+            session=summary(services, row),
+            parts=[
+                PlaybackPart(
+                    index=i,
+                    url=f"/api/recordings/sessions/{session_id}/parts/{i}.mp4?grant={grant}",
+                    start_s=round(p.start_s, 3),
+                    duration_s=round(p.duration_s, 3),
+                    segments=p.segments,
+                )
+                for i, p in enumerate(parts)
+            ],
+            duration_s=round(max((p.start_s + p.duration_s for p in parts), default=0.0), 3),
+            trail=[
+                TrailEntry(seq=e["seq"], kind=e["kind"], at=e["at"], payload=e["payload"], entry_hash=e["entry_hash"])
+                for e in manifest["entries"]
+            ],
+            chain_ok=not problems,
+            chain_problems=problems,
+            grant_expires_at=expires,
+        )
+
+    @router.get("/sessions/{session_id}", response_model=SessionView)
+    async def session_view(
+        session_id: str, principal: Any = seat_dep, purpose: str = Query(default="", max_length=200)
+    ) -> SessionView:
+        return await run_in_threadpool(view, get_services(), principal, session_id, purpose)
+
+    @router.get("/sessions/{session_id}/parts/{index}.mp4")
+    async def playback_part(session_id: str, index: int, request: Request, grant: str = "") -> Response:
+        check_grant(grant, session_id)
+        services = get_services()
+        segments = await run_in_threadpool(services.store.segments_for_session, session_id)
+        digest = hashlib.sha256("".join(s.sha256 for s in segments).encode()).hexdigest()
+        try:
+            parts = await run_in_threadpool(cache.get, (session_id, digest), lambda: build_parts(services, segments))
+        except (SegmentFormatError, OSError) as exc:
+            raise HTTPException(409, "录像文件校验失败，无法播放") from exc
+        if not 0 <= index < len(parts):
+            raise HTTPException(404, "没有这段录像")
+        return _ranged(parts[index].data, request.headers.get("range"))
+
+    def check_retention_role(principal: Any) -> None:
+        if seat_role_of(principal) not in RETENTION_ROLES:
+            raise HTTPException(403, "只有主管可以删除录像或设置法律保全")
+
+    @router.put("/{recording_id}/legal-hold", response_model=RecordingInfo)
+    async def legal_hold(recording_id: str, body: LegalHoldRequest, principal: Any = seat_dep) -> Any:
+        check_retention_role(principal)
+        services = get_services()
+        try:
+            rec = services.store.recording(recording_id)
+            services.store.set_legal_hold(recording_id, body.hold, body.reason)
+        except KeyError as exc:
+            raise HTTPException(404, "没有找到该录像") from exc
+        except ValueError as exc:
+            raise HTTPException(422, "设置法律保全必须填写原因") from exc
+        services.ledger.log_access(
+            rec.session_id,
+            seat_id_of(principal),
+            "legal_hold_set" if body.hold else "legal_hold_cleared",
+            body.reason,
+            recording_id,
+        )
+        return await run_in_threadpool(recording_info, services, recording_id)
+
+    @router.delete("/{recording_id}")
+    async def delete_recording(
+        recording_id: str, principal: Any = seat_dep, reason: str = Query(default="", max_length=200)
+    ) -> Any:
+        check_retention_role(principal)
+        services = get_services()
+        try:
+            rec = services.store.recording(recording_id)
+        except KeyError as exc:
+            raise HTTPException(404, "没有找到该录像") from exc
+        actor = seat_id_of(principal)
+        try:
+            files = await run_in_threadpool(services.store.delete_recording, recording_id)
+        except RetentionError as exc:
+            services.ledger.log_access(rec.session_id, actor, "delete_refused", reason, f"{recording_id}: {exc}")
+            return JSONResponse(
+                {"detail": {"code": "retention", "message": str(exc), "retain_until": rec.retain_until}},
+                status_code=409,
+            )
+        services.ledger.log_access(rec.session_id, actor, RECORDING_DELETED, reason, recording_id)
+        return {"deleted": True, "recording_id": recording_id, "files": files}
+
+    return router
+
+
+def _ranged(data: bytes, range_header: str | None) -> Response:
+    """Serves ``data`` whole or one ``bytes=`` range of it (206), as a seekable MP4."""
+    size = len(data)
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+    match = _RANGE_RE.match((range_header or "").strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return Response(data, media_type="video/mp4", headers=headers)
+    if match.group(1):
+        start = int(match.group(1))
+        end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    else:
+        start, end = max(0, size - int(match.group(2))), size - 1
+    if start >= size or start > end:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return Response(data[start : end + 1], status_code=206, media_type="video/mp4", headers=headers)
