@@ -19,6 +19,7 @@ from server.db import Database
 from server.deps import Services
 from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue
+from server.recordings import wiring as recordings
 from server.routers import routing_admin
 from server.routers import auth, customer, health, sessions, signalling
 from server.routers import evidence_uploads, scripts, signature  # seat workstation: 话术, 抓拍, 签名
@@ -97,6 +98,7 @@ def create_app(
         passwords = SeatPasswords(fast_insecure=settings.password_hash_profile == "dev_fast")
         seed_dev_seats(db, settings, passwords, clock)
         coordinator = build_coordinator(db, settings, clock, queue_factory)
+        recordings.start_recordings(app, settings, db, coordinator)  # 双录 + the chained session trail, before restore()
         coordinator.restore()
         app.state.services = Services(
             settings=settings,
@@ -112,6 +114,7 @@ def create_app(
             yield
         finally:
             coordinator.shutdown()
+            await recordings.stop_recordings(app)
             app.state.services = None
             db.close()
 
@@ -136,5 +139,6 @@ def create_app(
     for module in (scripts, evidence_uploads, signature):
         app.include_router(module.router)
     app.include_router(routing_admin.router)
+    recordings.include_recordings(app)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app
