@@ -153,12 +153,16 @@ async def overflow_preview(
     auth: SeatDep,
     services: ServicesDep,
     queue_id: str | None = None,
-    trigger: str = Query(default="timeout", pattern="^(timeout|full|no_seat)$"),
+    trigger: str = Query(default="timeout", pattern="^(arrival|timeout|no_seat)$"),
     business_type: str | None = None,
     star: int = Query(default=0, ge=0, le=MAX_STAR),
 ) -> dict[str, Any]:
-    """What overflow would do: for ``queue_id`` (where a customer overflowing by ``trigger`` goes, or the Chinese
-    rejection text), and/or for a new ``business_type`` arrival now (offer / queue with position / reject)."""
+    """What overflow would do, without changing anything.
+
+    ``queue_id``: ``stay``, ``move`` to ``target``, or ``reject`` with the Chinese call-back text, if ``trigger``
+    (``arrival`` into a full queue, ``timeout``, ``no_seat``) fired now. ``business_type``: what an arrival now
+    would get (offer / queue with position and estimate / reject).
+    """
     _require_supervisor(auth)
     routing = _routing(services)
     if queue_id is None and business_type is None:
@@ -166,8 +170,22 @@ async def overflow_preview(
     result: dict[str, Any] = {}
     try:
         if queue_id is not None:
-            target, message = routing.engine.preview_overflow(queue_id, trigger)
-            result["overflow"] = {"queue_id": queue_id, "trigger": trigger, "target": target, "message": message}
+            if queue_id not in routing.source_config.queues:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"队列不存在 (unknown queue): {queue_id}")
+            outcome, target = routing.engine.preview_overflow(queue_id, trigger)
+            message = None
+            if outcome == "reject":
+                from server.routing.engine import _REJECT_MESSAGES
+
+                reason = "full" if trigger == "arrival" else trigger
+                message = _REJECT_MESSAGES[reason].format(name=routing.source_config.queues[queue_id].name)
+            result["overflow"] = {
+                "queue_id": queue_id,
+                "trigger": trigger,
+                "outcome": outcome,
+                "target": target,
+                "message": message,
+            }
         if business_type is not None:
             p = routing.preview(business_type, star)
             result["arrival"] = {

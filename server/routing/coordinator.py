@@ -65,6 +65,7 @@ class RoutedCoordinator(CallCoordinator):
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_at: float | None = None
         self._consults: dict[str, str] = {}  # expert seat id -> session id (ringing or joined)
+        self._pending_states: list[tuple[str, Any, str, str | None, str | None]] = []
         self._end_takes_message = "message" in inspect.signature(CallCoordinator._end).parameters
         if self.routing is not None:
             self.routing.set_star_source(self.star_for)
@@ -112,7 +113,8 @@ class RoutedCoordinator(CallCoordinator):
         return message
 
     def shutdown(self) -> None:
-        """Cancel timers."""
+        """Cancel timers; write pending state history."""
+        self._flush_states()
         super().shutdown()
         for timer in self._wrap_timers.values():
             timer.cancel()
@@ -226,24 +228,51 @@ class RoutedCoordinator(CallCoordinator):
         if routing is not None:
             for notice in routing.take_notices():
                 self._carry_out(notice)
-        consults = [o for o in offers if o.kind == "consult"]
-        plain = [o for o in offers if o.kind != "consult"]
-        super()._apply(plain)
-        for offer in plain:
-            self._offer_kind_extras(offer)
-        for offer in consults:
-            self._ring_expert(offer)
+        for offer in offers:
+            if offer.kind == "consult":
+                self._ring_expert(offer)
+            else:
+                self._ring_seat(offer)
         if routing is not None:
             for notice in routing.take_notices():
                 self._carry_out(notice)
             self._arm_deadline()
 
-    def _offer_kind_extras(self, offer: Offer) -> None:
+    def _ring_seat(self, offer: Offer) -> None:
+        """Ring the chosen seat for a waiting customer (as the base coordinator does, with the offer's kind)."""
+        seat = self.seats.get(offer.seat_id)
         live = self.sessions.get(offer.session_id)
-        if live is not None and live.status == SessionStatus.OFFERED and self.routing is not None:
-            queue_id = self.routing.queue_of(offer.session_id)
-            if queue_id is not None:
-                self.db.update_session(offer.session_id, routing_queue=queue_id)
+        if seat is None or live is None or seat.state != wire.SeatState.READY:
+            logger.warning("session %s: queue offered to unusable seat %s", offer.session_id, offer.seat_id)
+            if live is not None:
+                self.queue.offer_failed(offer.session_id)
+            return
+        live.status = SessionStatus.OFFERED
+        seat.session_id = live.session_id
+        self._change_state(seat, wire.SeatState.RESERVED, None)
+        timeout = self.settings.ring_timeout_s
+        seat.peer.send(
+            wire.CallOffered(
+                session_id=live.session_id,
+                business_type=live.business_type,
+                business_label=wire.business_label(live.business_type),
+                customer_name=live.customer_name,
+                queued_at=live.queued_at,
+                ring_timeout_s=timeout,
+                offer_kind="transfer" if offer.kind == "transfer" else "customer",
+            )
+        )
+        # Persisted right after the offer is queued for sending (same loop turn): a crash in between restores the
+        # customer as waiting, which is what a restart does with a ringing customer anyway.
+        queue_id = self.routing.queue_of(live.session_id) if self.routing is not None else None
+        if queue_id is not None:
+            self.db.update_session(live.session_id, status=SessionStatus.OFFERED, routing_queue=queue_id)
+        else:
+            self.db.update_session(live.session_id, status=SessionStatus.OFFERED)
+        self._event(live.session_id, "offered", seat_id=seat.seat_id, offer_kind=offer.kind)
+        loop = asyncio.get_running_loop()
+        seat.ring_timer = loop.call_later(timeout, self._ring_timeout, seat.seat_id, live.session_id)
+        logger.info("session %s: offered to seat %s (%s)", live.session_id, seat.seat_id, offer.kind)
 
     def _carry_out(self, notice: RoutingNotice) -> None:
         live = self.sessions.get(notice.session_id)
@@ -587,10 +616,27 @@ class RoutedCoordinator(CallCoordinator):
     # --- persistence and observers ----------------------------------------------------------------------------------
 
     def _db_state(self, seat_id: str, state: wire.SeatState, reason: str | None, session_id: str | None) -> None:
+        """Keep a timestamped state change; written at the end of this loop turn (after the messages it causes are
+        queued), all of a turn's changes in one transaction."""
+        self._pending_states.append((seat_id, self.clock(), state.value, reason, session_id))
+        if len(self._pending_states) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self._flush_states)
+            except RuntimeError:  # no loop (direct use in a test): write now
+                self._flush_states()
+
+    def _flush_states(self) -> None:
+        pending, self._pending_states = self._pending_states, []
         try:
-            self.db.append_seat_state(seat_id, self.clock(), state.value, reason, session_id)
+            with self.db.transaction():
+                for seat_id, at, state, reason, session_id in pending:
+                    self.db.append_seat_state(seat_id, at, state, reason, session_id)
         except Exception:  # pragma: no cover - the history must never break a call
-            logger.exception("seat %s: state history not written", seat_id)
+            logger.exception("seat state history not written (%d changes)", len(pending))
+
+    def flush(self) -> None:
+        """Write pending state history now (shutdown, tests)."""
+        self._flush_states()
 
     def _notify(self) -> None:
         for listener in list(self.state_listeners):
