@@ -231,11 +231,11 @@ class RoutingEngine:
         for skill in skills:
             if skill.queue_id not in self._queues:
                 raise RoutingError("unknown_queue", f"技能组 {skill.queue_id!r} 不存在")
+        seat = self._seats.get(seat_id)
+        if seat is not None and seat.state is not SeatState.OFFLINE:  # timers never sign a seat out
+            raise RoutingError("already_logged_in", "该坐席已签入")
         out: list[Decision] = []
         self._clock(now, out)
-        seat = self._seats.get(seat_id)
-        if seat is not None and seat.state is not SeatState.OFFLINE:
-            self._refuse(out, "already_logged_in", "该坐席已签入")
         if seat is None:
             seat = Seat(
                 seat_id=seat_id,
@@ -262,10 +262,10 @@ class RoutingEngine:
         """The teller shows ready (示闲); during wrap-up this ends it early. While ringing or talking it cancels a
         pending not-ready."""
         seat = self._seat(seat_id)
+        if seat.state is SeatState.OFFLINE:  # timers never sign a seat in or out
+            raise RoutingError("not_logged_in", "坐席未签入，请先签入")
         out: list[Decision] = []
         self._clock(now, out)
-        if seat.state is SeatState.OFFLINE:
-            self._refuse(out, "not_logged_in", "坐席未签入，请先签入")
         seat.pending_not_ready = None
         if seat.state in (SeatState.NOT_READY, SeatState.WRAP_UP):
             self._dispatch_seat(seat, self._now, out)
@@ -278,10 +278,10 @@ class RoutingEngine:
                 "bad_reason", f"示忙原因 {reason!r} 无效，可选:{'、'.join(self.config.not_ready_reasons)}"
             )
         seat = self._seat(seat_id)
+        if seat.state is SeatState.OFFLINE:
+            raise RoutingError("not_logged_in", "坐席未签入，请先签入")
         out: list[Decision] = []
         self._clock(now, out)
-        if seat.state is SeatState.OFFLINE:
-            self._refuse(out, "not_logged_in", "坐席未签入，请先签入")
         if seat.state in (SeatState.RESERVED, SeatState.IN_CALL):
             seat.pending_not_ready = reason
         else:

@@ -5,21 +5,32 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
+from enum import Enum
 from typing import Any
 
 from server.routing.config import RoutingConfig
 from server.routing.engine import _GRACE, _NOSEAT, _RING, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
 from server.routing.model import (
+    Audit,
+    Connected,
+    ConsultEnded,
     Customer,
     CustomerState,
     Decision,
+    OfferCall,
     OfferKind,
+    Overflowed,
+    PositionsChanged,
+    PositionUpdate,
+    Queued,
+    Rejected,
     RoutingError,
     Seat,
     SeatStateChanged,
     SessionEnded,
     Skill,
     SkillRole,
+    WithdrawOffer,
 )
 from wire.messages import EndReason, SeatState
 
@@ -86,7 +97,46 @@ def snapshot(engine: RoutingEngine, *, history_tail: int = 200) -> dict[str, Any
         "seats": seats,
         "customers": customers,
         "queues": queues,
+        # decisions the clock made just before a refused event, not yet delivered (see RoutingEngine._refuse)
+        "pending": [_dump_decision(d) for d in engine._carry],
     }
+
+
+_DECISION_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Audit,
+        Connected,
+        ConsultEnded,
+        OfferCall,
+        Overflowed,
+        PositionsChanged,
+        PositionUpdate,
+        Queued,
+        Rejected,
+        SeatStateChanged,
+        SessionEnded,
+        WithdrawOffer,
+    )
+}
+
+
+def _dump_decision(decision: Decision) -> dict[str, Any]:
+    fields = {name: getattr(decision, name) for name in decision.__dataclass_fields__}
+    return {"type": type(decision).__name__, **{k: v.value if isinstance(v, Enum) else v for k, v in fields.items()}}
+
+
+def _load_decision(raw: dict[str, Any]) -> Decision:
+    cls = _DECISION_TYPES[raw["type"]]
+    fields = {k: v for k, v in raw.items() if k != "type"}
+    if cls in (OfferCall, Connected):
+        fields["kind"] = OfferKind(fields["kind"])
+    elif cls is SeatStateChanged:
+        fields["state"] = SeatState(fields["state"])
+    elif cls is SessionEnded:
+        fields["reason"] = EndReason(fields["reason"])
+    decision: Decision = cls(**fields)
+    return decision
 
 
 def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bool = False) -> RoutingEngine:
@@ -192,6 +242,7 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
             q.noseat_token += 1
             engine._schedule(engine._now + config.no_seat_grace_s, _NOSEAT, q, q.noseat_token)
     engine._changed.clear()
+    engine._carry = [_load_decision(raw) for raw in data.get("pending", [])]
     return engine
 
 

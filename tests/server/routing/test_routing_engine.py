@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from server.routing import (
@@ -21,6 +23,8 @@ from server.routing import (
     Skill,
     SkillRole,
     WithdrawOffer,
+    restore,
+    snapshot,
 )
 from tests.server.routing.helpers import CORP, PR, make_config, of_type, offers, sid
 from wire import EndReason, SeatState
@@ -469,16 +473,22 @@ def test_seat_state_decisions_are_reported():
 
 
 def test_decisions_due_before_a_refused_event_are_delivered_with_the_next_call():
-    e = engine(reconnect_grace_s=10)
-    e.seat_login("s1", [Skill("a")], 0)
-    e.customer_arrive(sid(1), PR, 0)
-    e.customer_disconnected(sid(1), 1)
-    with pytest.raises(RoutingError, match="already_logged_in"):
-        e.seat_login("s1", [Skill("a")], 20)  # the grace period ended at 11 before the refusal
-    assert e.customer(sid(1)) is None
+    e = engine([q("a", ring_timeout_s=100), q("b")], reconnect_grace_s=10)
+    e.seat_login("s1", [Skill("a")], 0, ready=True)
+    e.customer_arrive(sid(1), PR, 0)  # rings s1
+    e.customer_arrive(sid(2), PR, 0)
+    e.customer_disconnected(sid(2), 1)
+    with pytest.raises(RoutingError, match="not_offered"):
+        e.seat_answer("s1", sid(2), 20)  # the grace period of sid(2) ended at 11, before the refusal
+    assert e.customer(sid(2)) is None
     assert e.next_deadline() == 20
-    d = e.advance(20)
-    assert [(x.session_id, x.reason) for x in of_type(d, SessionEnded)] == [(sid(1), EndReason.CUSTOMER_DISCONNECTED)]
+    # a snapshot taken now keeps the undelivered decision
+    same = restore(e.config, json.loads(json.dumps(snapshot(e))))
+    for engine_ in (e, same):
+        d = engine_.advance(20)
+        assert [(x.session_id, x.reason) for x in of_type(d, SessionEnded)] == [
+            (sid(2), EndReason.CUSTOMER_DISCONNECTED)
+        ]
 
 
 def test_restored_arrival_keeps_its_ticket_time_and_absent_customers_wait_unoffered():
