@@ -47,9 +47,10 @@ def _is_unused_plugin(name: str) -> bool:
 
 
 def _is_prunable_lib(name: str) -> bool:
-    """A shared library kept only if needed: a system library at the top level (not libpython) or a Qt library."""
+    """A shared library kept only if needed: a system library at the top level (not libpython), a Qt library, or
+    a library auditwheel vendored into a ``<package>.libs`` directory."""
     name = _norm(name)
-    if name.startswith(QT + "lib/"):
+    if name.startswith(QT + "lib/") or name.split("/")[0].endswith(".libs"):
         return ".so" in name
     return "/" not in name and name.startswith("lib") and ".so" in name and not name.startswith("libpython")
 

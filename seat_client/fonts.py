@@ -1,9 +1,10 @@
 """Chinese UI font: use the system's CJK font, or register the Noto Sans CJK font shipped in the frozen bundle.
 
 A bank PC with a stripped-down Linux image (or a Windows install without the Chinese language pack) may have no
-font with Chinese glyphs, and every label would then render as tofu boxes. The installer bundles
-``NotoSansCJK-Regular.ttc`` under ``resources/fonts/``; :func:`ensure_cjk_font` registers it with
-``QFontDatabase`` at start when no installed font covers Chinese.
+font with Chinese glyphs, and every label would then render as tofu boxes. The installer bundles the Simplified
+Chinese face of Noto Sans CJK (``NotoSansCJKsc-Regular.otf``, cut to the characters the UI needs) under
+``resources/fonts/``; :func:`ensure_cjk_font` registers it with ``QFontDatabase`` at start when no installed font
+covers Chinese.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from seat_client.resources import resources_root
 
 logger = logging.getLogger(__name__)
 
-BUNDLED_CJK_FONT = ("fonts", "NotoSansCJK-Regular.ttc")
+BUNDLED_CJK_FONT = ("fonts", "NotoSansCJKsc-Regular.otf")
+"""Noto Sans CJK SC cut to the characters the UI needs (made by installer/videoteller-seat.spec)."""
 PROBE_TEXT = "坐席工作台"
 """What the self-test renders (the window title's words)."""
 

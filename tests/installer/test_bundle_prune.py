@@ -28,6 +28,9 @@ def test_unused_plugins_and_their_libraries_are_dropped_shared_ones_kept() -> No
         ("libX11-xcb.so.1", "/lib/libX11-xcb.so.1", "BINARY"),
         ("libpython3.11.so.1.0", "/lib/libpython3.11.so.1.0", "BINARY"),  # never pruned
         ("cv2/cv2.abi3.so", "/src/cv2.abi3.so", "EXTENSION"),
+        ("pillow.libs/libavif-1.so.16", "/src/libavif-1.so.16", "BINARY"),  # its extension was excluded
+        ("pillow.libs/libjpeg-2.so.62", "/src/libjpeg-2.so.62", "BINARY"),  # PIL._imaging needs it
+        ("PIL/_imaging.so", "/src/_imaging.so", "EXTENSION"),
     ]
     graph = {
         "/src/libqgtk3.so": ["libgtk-3.so.0", "libX11.so.6"],
@@ -35,6 +38,7 @@ def test_unused_plugins_and_their_libraries_are_dropped_shared_ones_kept() -> No
         "/src/libffmpegmediaplugin.so": ["libQt6Quick.so.6", "libQt6Gui.so.6"],
         "/src/libqxcb.so": ["libX11-xcb.so.1", "libQt6Gui.so.6"],
         "/lib/libX11-xcb.so.1": ["libX11.so.6"],
+        "/src/_imaging.so": ["libjpeg-2.so.62"],
     }
     kept, dropped = prune_binaries(toc, lambda path: graph.get(path, []))
     assert {e[0] for e in kept} == {
@@ -45,8 +49,11 @@ def test_unused_plugins_and_their_libraries_are_dropped_shared_ones_kept() -> No
         "libX11-xcb.so.1",
         "libpython3.11.so.1.0",
         "cv2/cv2.abi3.so",
+        "pillow.libs/libjpeg-2.so.62",
+        "PIL/_imaging.so",
     }
     assert set(dropped) == {
+        "pillow.libs/libavif-1.so.16",
         QT + "plugins/platformthemes/libqgtk3.so",
         QT + "plugins/multimedia/libffmpegmediaplugin.so",
         QT + "plugins/egldeviceintegrations/libqeglfs-kms-integration.so",

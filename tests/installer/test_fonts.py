@@ -15,7 +15,7 @@ SYSTEM_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 def test_bundled_font_is_registered_and_renders_chinese(qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     # lay out a resources/ tree like the frozen bundle's, with the font the spec bundles
     (tmp_path / "fonts").mkdir()
-    (tmp_path / "fonts" / "NotoSansCJK-Regular.ttc").symlink_to(SYSTEM_FONT)
+    (tmp_path / "fonts").joinpath(fonts.BUNDLED_CJK_FONT[1]).symlink_to(SYSTEM_FONT)
     monkeypatch.setattr(fonts, "resources_root", lambda: tmp_path)
     before = qapp.font()
     try:

@@ -156,7 +156,9 @@ def test_bundle_contents(built: BuiltInstaller) -> None:
     info = json.loads((internal / "build-info.json").read_text(encoding="utf-8"))
     assert info["name"] == APP and info["version"] == built.deb.name.split("_")[1]
     assert set(info["models"]) >= {"yunet", "sface", "ocr_det", "ocr_rec", "face_mesh"}
-    assert (internal / "resources" / "fonts" / "NotoSansCJK-Regular.ttc").is_file()
+    font = internal / "resources" / "fonts" / "NotoSansCJKsc-Regular.otf"  # the subset made by the spec
+    assert 5_000_000 < font.stat().st_size < 15_000_000
+    assert list((internal / "pillow.libs").glob("libavif*")) == []  # PIL._avif excluded, its library pruned
     qt = internal / "PySide6" / "Qt"
     assert (qt / "plugins" / "platforms" / "libqxcb.so").is_file()
     for unused in ("libQt6WebEngineCore.so.6", "libQt6Pdf.so.6", "libQt6Charts.so.6", "libQt6Quick3D.so.6"):
