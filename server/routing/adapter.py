@@ -192,7 +192,9 @@ class RoutingCallQueue:
         if customer is not None and customer.state is CustomerState.OFFERED and customer.seat_id is not None:
             # the ringing seat leaves the ready pool until the coordinator reports it ready again
             self._take(self.engine.seat_decline(customer.seat_id, session_id, now))
+        serving = customer.seat_id if customer is not None and customer.state is CustomerState.CONNECTED else None
         self._take(self.engine.customer_leave(session_id, now))
+        self._hold_wrap_up(serving)
         return self._new_offers()
 
     def seat_ready(self, seat_id: str) -> list[Offer]:
@@ -348,13 +350,17 @@ class RoutingCallQueue:
 
     def transfer_to_queue(self, session_id: str, queue_id: str) -> list[Offer]:
         """The serving seat hands the customer to another queue (front of it). Raises ``RoutingError``."""
+        serving = self._serving_seat(session_id)
         self._take(self.engine.transfer_to_queue(session_id, queue_id, self._now()))
+        self._hold_wrap_up(serving)
         self._requeue_connected(session_id)
         return self._new_offers()
 
     def transfer_to_seat(self, session_id: str, seat_id: str) -> list[Offer]:
         """The serving seat hands the customer to a named ready seat. Raises ``RoutingError``."""
+        serving = self._serving_seat(session_id)
         self._take(self.engine.transfer_to_seat(session_id, seat_id, self._now()))
+        self._hold_wrap_up(serving)
         self._requeue_connected(session_id)
         return self._new_offers()
 
@@ -403,6 +409,18 @@ class RoutingCallQueue:
         self.config = effective
 
     # --- internals ------------------------------------------------------------------------------------------------
+
+    def _serving_seat(self, session_id: str) -> str | None:
+        customer = self.engine.customer(session_id)
+        return customer.seat_id if customer is not None and customer.state is CustomerState.CONNECTED else None
+
+    def _hold_wrap_up(self, seat_id: str | None) -> None:
+        """The coordinator times wrap-up (and may keep a seat in it): the engine holds the seat not-ready until the
+        coordinator reports it ready, instead of freeing it by its own wrap-up timer. The handle time (talk plus the
+        queue's wrap-up) is already recorded."""
+        seat = self.engine.find_seat(seat_id) if seat_id else None
+        if seat is not None and seat.state is SeatState.WRAP_UP:
+            self._take(self.engine.seat_set_not_ready(seat.seat_id, "other", self._now()))
 
     def _requeue_connected(self, session_id: str) -> None:
         entry = self._connected.pop(session_id, None)
