@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -14,18 +16,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from server.calls import Clock, utc_now
+from server.calls import CallCoordinator, Clock, utc_now
 from server.db import Database
 from server.deps import Services
 from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue
 from server.recordings import wiring as recordings
 from server.routers import routing_admin
-from server.routers import auth, customer, health, sessions, signalling
+from server.routers import auth, customer, health, identity, sessions, signalling
 from server.routers import evidence_uploads, scripts, signature  # seat workstation: 话术, 抓拍, 签名
 from server.security import LoginThrottle, RateLimiter, SeatPasswords
 from server.routing.wiring import build_coordinator
 from server.settings import Settings
+from server.verification.photos import PhotoStore
+from server.verification.service import IdentityRefused, IdentityService
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,28 @@ def seed_dev_seats(db: Database, settings: Settings, passwords: SeatPasswords, c
         logger.warning("dev mode: seat account %r is available with its configured seed password", seed.seat_id)
 
 
+def bank_options(settings: Settings) -> dict[str, Any]:
+    """The bank adapter options with the server's defaults (sandbox data under the data dir, small latency)."""
+    options = dict(settings.bank_options)
+    if settings.bank_adapter == "sandbox":
+        options.setdefault("data_dir", str(settings.data_dir / "sandbox_bank"))
+        options.setdefault("latency_s", 0.02)
+    else:
+        options.setdefault("timeout_s", settings.bank_timeout_s)
+    return options
+
+
+async def start_identity(
+    settings: Settings, db: Database, coordinator: CallCoordinator, clock: Clock
+) -> IdentityService:
+    """Build the bank adapters (off the event loop: the sandbox may generate its data) and the identity service."""
+    from server.bank.registry import create_bank_adapters
+
+    adapters = await asyncio.to_thread(create_bank_adapters, settings.bank_adapter, bank_options(settings))
+    photos = PhotoStore(settings.data_dir / "identity_photos")
+    return IdentityService(settings, db, coordinator, adapters, photos, clock)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -109,11 +135,14 @@ def create_app(
             login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_s),
             ticket_limiter=RateLimiter(settings.ticket_rate_limit, 60.0) if settings.ticket_rate_limit else None,
         )
+        app.state.services.identity = await start_identity(settings, db, coordinator, clock)
         logger.info("server ready (data dir %s, dev mode %s)", settings.data_dir, settings.dev_mode)
         try:
             yield
         finally:
             coordinator.shutdown()
+            if app.state.services.identity is not None:
+                await app.state.services.identity.close()
             await recordings.stop_recordings(app)
             app.state.services = None
             db.close()
@@ -133,8 +162,18 @@ def create_app(
             status_code=422, content={"detail": jsonable_encoder(errors, exclude={"ctx", "input"}), "message": message}
         )
 
-    app.add_middleware(SecurityMiddleware)
-    for module in (auth, customer, sessions, signalling, health):
+    @app.exception_handler(IdentityRefused)
+    async def _identity_refused(_request: Request, exc: IdentityRefused) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message, "code": exc.code})
+
+    app.add_middleware(
+        SecurityMiddleware,
+        large_bodies={
+            identity.PRECHECK_PATH: 2 * settings.id_image_max_bytes + 64 * 1024,
+            identity.FRAMES_PATH_PREFIX: identity.MAX_FRAME_BYTES + 16 * 1024,
+        },
+    )
+    for module in (auth, customer, identity, sessions, signalling, health):
         app.include_router(module.router)
     for module in (scripts, evidence_uploads, signature):
         app.include_router(module.router)

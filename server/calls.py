@@ -147,6 +147,8 @@ class CallCoordinator:
         self.seats: dict[str, SeatLink] = {}
         self.sessions: dict[str, LiveSession] = {}
         self.handle_times: deque[float] = deque(maxlen=HANDLE_TIME_SAMPLES)
+        self.session_end_hooks: list[Callable[[str], None]] = []
+        """Called with the session id after a session ended (the identity gates forget its state)."""
 
     # --- start and stop --------------------------------------------------------------------------------------------
 
@@ -191,10 +193,16 @@ class CallCoordinator:
 
     # --- customers -------------------------------------------------------------------------------------------------
 
-    def create_ticket(self, business_type: wire.BusinessType, customer_name: str) -> wire.CreateTicketResponse:
-        """A customer takes a ticket (取号): a waiting session, placed in the queue, until their page connects."""
+    def create_ticket(
+        self, business_type: wire.BusinessType, customer_name: str, *, session_id: str | None = None
+    ) -> wire.CreateTicketResponse:
+        """A customer takes a ticket (取号): a waiting session, placed in the queue, until their page connects.
+
+        ``session_id`` is the id the passed pre-check reserved (its trail is already under that id); a new one
+        otherwise.
+        """
         now = self.clock()
-        sid = new_session_id()
+        sid = session_id or new_session_id()
         token = new_token()
         name = clean_customer_name(customer_name)
         self.db.create_session(sid, business_type.value, name, hash_token(token), now)
@@ -560,7 +568,44 @@ class CallCoordinator:
         self._change_state(seat, wire.SeatState.READY, None)
         return self.queue.seat_ready(seat.seat_id)
 
-    def _end(self, live: LiveSession, reason: wire.EndReason) -> None:
+    def seat_holds(self, session_id: str, seat_id: str) -> bool:
+        """Whether ``seat_id`` is in a connected call for ``session_id`` right now."""
+        live = self.sessions.get(session_id)
+        seat = self.seats.get(seat_id)
+        return (
+            live is not None
+            and live.status == SessionStatus.CONNECTED
+            and live.seat_id == seat_id
+            and seat is not None
+            and seat.session_id == session_id
+        )
+
+    def send_to_customer(self, session_id: str, message: BaseModel) -> bool:
+        """Send a message to the session's customer page, if it is connected."""
+        live = self.sessions.get(session_id)
+        if live is None or live.peer is None:
+            return False
+        live.peer.send(message)
+        return True
+
+    def send_to_seat(self, session_id: str, message: BaseModel) -> bool:
+        """Send a message to the seat in a connected call for the session."""
+        live = self.sessions.get(session_id)
+        seat = self.seats.get(live.seat_id or "") if live else None
+        if live is None or seat is None or seat.session_id != session_id:
+            return False
+        seat.peer.send(message)
+        return True
+
+    def end_session(self, session_id: str, reason: wire.EndReason, message: str | None = None) -> bool:
+        """End a live session (e.g. an identity gate failed for good) with a Chinese message for both sides."""
+        live = self.sessions.get(session_id)
+        if live is None:
+            return False
+        self._end(live, reason, message)
+        return True
+
+    def _end(self, live: LiveSession, reason: wire.EndReason, message: str | None = None) -> None:
         """End a session: persist, tell both sides, free the seat."""
         now = self.clock()
         sid = live.session_id
@@ -579,7 +624,7 @@ class CallCoordinator:
         self.db.update_session(sid, status=SessionStatus.ENDED, ended_at=now, end_reason=reason.value)
         self._event(sid, "ended", reason=reason.value, seat_id=live.seat_id)
         logger.info("session %s: ended (%s)", sid, reason.value)
-        ended = wire.CallEnded(session_id=sid, reason=reason, message=END_MESSAGES[reason])
+        ended = wire.CallEnded(session_id=sid, reason=reason, message=message or END_MESSAGES[reason])
         if live.peer is not None:
             live.peer.send(ended)
             live.peer.close(CLOSE_NORMAL, "会话已结束")
@@ -589,6 +634,11 @@ class CallCoordinator:
             seat.session_id = None
             seat.peer.send(ended)
             self._change_state(seat, wire.SeatState.WRAP_UP, "after_call")
+        for hook in self.session_end_hooks:
+            try:
+                hook(sid)
+            except Exception:
+                logger.exception("session %s: end hook failed", sid)
         self._apply(offers)
         self._push_queue_status()
 

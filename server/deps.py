@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from starlette.requests import HTTPConnection
@@ -12,6 +12,9 @@ from server.calls import CallCoordinator, Clock
 from server.db import Database, SeatRow
 from server.security import LoginThrottle, RateLimiter, SeatPasswords, hash_token
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.verification.service import IdentityService
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Services:
     passwords: SeatPasswords
     login_throttle: LoginThrottle
     ticket_limiter: RateLimiter | None
+    identity: IdentityService | None = None
 
 
 def get_services(connection: HTTPConnection) -> Services:

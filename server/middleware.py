@@ -21,11 +21,23 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 
 
 class SecurityMiddleware:
-    """Refuse request bodies over ``max_body_bytes`` with 413 (Chinese message) and add security headers."""
+    """Refuse request bodies over ``max_body_bytes`` with 413 (Chinese message) and add security headers.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    ``large_bodies`` maps path prefixes to their own limit (ID-card photo uploads, camera frames).
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES, large_bodies: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.large_bodies = dict(large_bodies or {})
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.large_bodies.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -33,7 +45,8 @@ class SecurityMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        max_body = self._limit(str(scope.get("path", "")))
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
             await self._refuse(send)
             return
         received = 0
@@ -47,7 +60,7 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > max_body:
                     # Answer 413 now; the app sees a disconnect and whatever it sends is dropped.
                     refused = True
                     if not response_started:

@@ -7,9 +7,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from server.identity.gates import GateConfig
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +92,16 @@ class Settings(BaseModel):
         wrap_up_s: after-call work length (话后处理); None: the routing queue's ``wrap_up_s`` (30 s for fifo).
         after_wrap_up: ``ready``: the seat is ready again when wrap-up ends; ``stay``: it stays in wrap-up until the
             teller sets a state.
+        bank_adapter: bank adapter set (``sandbox``, ``http`` or ``"package.module:factory"``, see
+            docs/bank-adapters.md).
+        bank_options: options for the adapter set; for ``sandbox`` ``data_dir`` defaults to ``<data_dir>/sandbox_bank``
+            and ``latency_s`` to 0.02.
+        bank_timeout_s: longest wait for one bank call (联网核查 included) before it counts as a timeout.
+        gates: identity-gate configuration table for ``GateConfig.from_mapping`` (``default`` and ``businesses``).
+        face_threshold: minimum similarity of each face pair; overrides ``gates`` for every business when set.
+        precheck_ttl_s: how long a passed pre-check (受理前核验) may be used to take a ticket.
+        capture_timeout_s: how long the server waits for the customer's page to send a requested camera frame.
+        id_image_max_bytes: largest accepted ID-card photo (each side).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -114,6 +127,14 @@ class Settings(BaseModel):
     routing_config_path: Path | None = None
     wrap_up_s: float | None = Field(default=None, ge=0, le=3600)
     after_wrap_up: Literal["ready", "stay"] = "ready"
+    bank_adapter: str = Field(default="sandbox", min_length=1)
+    bank_options: dict[str, Any] = Field(default_factory=dict)
+    bank_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    gates: dict[str, Any] = Field(default_factory=dict)
+    face_threshold: float | None = Field(default=None, gt=0, le=1)
+    precheck_ttl_s: float = Field(default=900.0, gt=0)
+    capture_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    id_image_max_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=32 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -137,6 +158,27 @@ class Settings(BaseModel):
                 f"{MIN_SECRET_LENGTH} characters"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_gates(self) -> Settings:
+        self.gate_config  # noqa: B018 - raises ValueError on a bad [gates] table
+        return self
+
+    @property
+    def gate_config(self) -> GateConfig:
+        """The identity-gate configuration (``gates`` table, then ``face_threshold`` for every business)."""
+        from dataclasses import replace
+
+        from server.identity.gates import GateConfig
+
+        config = GateConfig.from_mapping(self.gates)
+        if self.face_threshold is None:
+            return config
+        threshold = self.face_threshold
+        return GateConfig(
+            default=replace(config.default, face_threshold=threshold),
+            per_business={k: replace(v, face_threshold=threshold) for k, v in config.per_business.items()},
+        )
 
     @property
     def ticket_rate_limit(self) -> int:
@@ -173,6 +215,9 @@ _ENV_FIELDS = {
     "routing_config_path",
     "wrap_up_s",
     "after_wrap_up",
+    "bank_adapter",
+    "bank_timeout_s",
+    "face_threshold",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -6,7 +6,8 @@ cannot send what only the server may say. Parsing checks size first, then JSON, 
 
 Call flow (the seat makes the WebRTC offer, the customer page answers)::
 
-    customer: POST /api/customer/tickets -> ws /ws/customer/{session_id}?token=...
+    customer: POST /api/customer/precheck (ID card photos) -> POST /api/customer/tickets (precheck_id)
+              -> ws /ws/customer/{session_id}?token=...
     server -> customer: queue_status (position) ... repeated on every change
     server -> seat:     call_offered
     seat -> server:     answer_call          (or decline_call)
@@ -14,6 +15,14 @@ Call flow (the seat makes the WebRTC offer, the customer page answers)::
     server -> customer: call_connected
     seat -> server -> customer: sdp(offer) ; customer -> server -> seat: sdp(answer) ; ice both ways
     either side: hangup -> server -> both: call_ended(reason)
+
+Identity gates after connect (seat-driven, server-decided; see server/API.md)::
+
+    seat: POST /api/sessions/{id}/gates/... -> server -> seat: gate_update (teller message + snapshot)
+                                            -> server -> customer: gate_update (customer message only)
+    face:     server -> customer: capture_request ; page POSTs a JPEG frame
+    liveness: server -> customer: liveness_challenge, liveness_prompt ; page POSTs frames until decided
+    a gate failed for good -> server -> both: call_ended(failed, Chinese message)
 """
 
 from __future__ import annotations
@@ -234,8 +243,64 @@ class CallConnected(_Message):
     seat_name: str
 
 
+class CustomerGateUpdate(_Message):
+    """An identity gate's outcome as the customer may see it: status and the customer message only (never the
+    teller's message, which may name an AML list)."""
+
+    type: Literal["gate_update"] = "gate_update"
+    session_id: str
+    gate: str
+    status: str
+    message: str | None = None
+
+
+class CaptureRequest(_Message):
+    """The server asks the customer's page for one camera frame (JPEG) for the face comparison (人脸比对).
+
+    The page posts it to ``POST /api/customer/sessions/{session_id}/frames`` with ``kind=capture`` and
+    ``ref=request_id``; a request id is good for one frame only.
+    """
+
+    type: Literal["capture_request"] = "capture_request"
+    session_id: str
+    request_id: str
+    purpose: Literal["face"] = "face"
+
+
+class LivenessChallengeMessage(_Message):
+    """An active liveness challenge (活体检测): the page shows the prompts and streams camera frames
+    (``kind=liveness``, ``ref=challenge_id``) until ``expires_at`` or a ``gate_update`` for ``liveness``."""
+
+    type: Literal["liveness_challenge"] = "liveness_challenge"
+    session_id: str
+    challenge_id: str
+    actions: list[str]
+    prompts: list[str]
+    expires_at: datetime
+
+
+class LivenessPrompt(_Message):
+    """The action the customer should do now (the server moved to the next step of the challenge)."""
+
+    type: Literal["liveness_prompt"] = "liveness_prompt"
+    session_id: str
+    challenge_id: str
+    step: int = Field(ge=0)
+    prompt: str
+
+
 ServerToCustomer = Annotated[
-    QueueStatus | CallConnected | SessionDescription | IceCandidate | CallEnded | Notice | ErrorMessage,
+    QueueStatus
+    | CallConnected
+    | SessionDescription
+    | IceCandidate
+    | CallEnded
+    | Notice
+    | ErrorMessage
+    | CustomerGateUpdate
+    | CaptureRequest
+    | LivenessChallengeMessage
+    | LivenessPrompt,
     Field(discriminator="type"),
 ]
 
@@ -323,6 +388,22 @@ class QueueStats(_Message):
     waiting: int = Field(ge=0)
 
 
+class SeatGateUpdate(_Message):
+    """An identity gate changed (身份核验): the teller's message and the full gate snapshot (masked, no images).
+
+    ``snapshot`` is ``GET /api/sessions/{session_id}/gates`` (see server/API.md).
+    """
+
+    type: Literal["gate_update"] = "gate_update"
+    session_id: str
+    gate: str
+    status: str
+    attempt: int = Field(ge=0)
+    teller_message: str | None = None
+    retry_allowed: bool = False
+    snapshot: dict[str, Any]
+
+
 ServerToSeat = Annotated[
     Welcome
     | SeatStateChanged
@@ -335,6 +416,7 @@ ServerToSeat = Annotated[
     | QueueStats
     | CallTransferred
     | ConsultStatus
+    | SeatGateUpdate
     | Notice
     | ErrorMessage,
     Field(discriminator="type"),

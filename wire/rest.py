@@ -29,11 +29,16 @@ class LoginResponse(BaseModel):
 
 
 class CreateTicketRequest(BaseModel):
-    """The customer page asks to queue for a business (取号)."""
+    """The customer page asks to queue for a business (取号).
+
+    ``precheck_id`` is the id of a passed pre-check (受理前核验, ``POST /api/customer/precheck``) for the same
+    business; it can be used once. ``customer_name`` is ignored: the teller sees the masked name read from the ID card.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     business_type: BusinessType
+    precheck_id: str = Field(min_length=16, max_length=128)
     customer_name: str = Field(default="", max_length=32)
 
 
@@ -57,3 +62,39 @@ class SessionRecord(BaseModel):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+
+
+class PrecheckResponse(BaseModel):
+    """Outcome of a pre-check (受理前核验) before queueing: ID card OCR, three elements, account, blacklists.
+
+    Attributes:
+        precheck_id: quote it to retry (same id) or, once passed, to take a ticket.
+        passed: every check passed; a ticket can be taken.
+        message: Chinese text for the customer (what happened and what to do next).
+        retry_allowed: the customer may correct the input and submit again.
+        attempts_left: pre-check attempts left (OCR failures and bank outages do not use one).
+        customer_name: the masked name read from the card (e.g. ``李*华``), once read.
+    """
+
+    precheck_id: str
+    passed: bool
+    message: str
+    retry_allowed: bool
+    attempts_left: int
+    customer_name: str | None = None
+
+
+class QuestionAnswerRequest(BaseModel):
+    """The option the customer chose for one private question, as the teller marks it (None: could not answer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    choice_index: int | None = Field(ge=0, le=16)
+
+
+class BusinessSubmitRequest(BaseModel):
+    """Carry out the session's business once every identity gate passed (e.g. ``{"phone": ...}`` for 客户信息维护)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, str] = Field(default_factory=dict, max_length=16)

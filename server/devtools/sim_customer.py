@@ -54,6 +54,10 @@ class CustomerReport:
     messages: list[str] = field(default_factory=list)
 
 
+def _file(name: str, data: bytes) -> dict[str, Any]:
+    return {"name": name, "mimeType": "image/jpeg", "buffer": data}
+
+
 class SimulatedCustomer:
     """One customer on the real page in a real browser.
 
@@ -76,13 +80,41 @@ class SimulatedCustomer:
         await self.page.wait_for_selector('input[name="business_type"]', state="attached", timeout=15_000)
         return self.page
 
-    async def join(self, business_type: str = "password_reset", name: str = "模拟客户") -> str:
-        """Choose a business, take a ticket and return the session id once queued."""
+    async def precheck(
+        self, business_type: str = "password_reset", demo_key: str | None = None, *, expect_pass: bool = True
+    ) -> dict[str, Any]:
+        """Choose a business, upload a demo customer's ID-card photos through the page's file inputs, type the
+        phone and account, press 提交核验 and wait for the result; returns the page's pre-check answer."""
+        from server.devtools.idcards import demo_card_images, demo_key_for
+
         page = self._require_page()
+        key = demo_key or demo_key_for(business_type)
+        images = demo_card_images(key)
         await page.click(f'label[for="bt-{business_type}"]')  # the radio itself is styled away
-        await page.fill("#customer-name", name)
+        await page.set_input_files("#id-front", files=[_file("id_front.jpg", images.front)])
+        await page.set_input_files("#id-back", files=[_file("id_back.jpg", images.back)])
+        await page.fill("#phone", images.phone)
+        account = images.account_for(business_type)
+        if account:
+            await page.fill("#account-no", account)
+        await page.click("#submit-precheck")
+        await page.wait_for_function("window.vt && window.vt.state === 'prechecked'", timeout=90_000)
+        result = await page.evaluate("window.vt.precheck")
+        if expect_pass and not (isinstance(result, dict) and result.get("passed")):
+            text = await page.inner_text("#precheck-result")
+            raise RuntimeError(f"pre-check did not pass: {text}")
+        return dict(result) if isinstance(result, dict) else {}
+
+    async def join(self, business_type: str = "password_reset", name: str = "", demo_key: str | None = None) -> str:
+        """Pass the pre-check with a demo customer's card, take a ticket and return the session id once queued.
+
+        ``name`` is kept for older callers and ignored: the teller sees the masked name read from the card.
+        """
+        del name
+        page = self._require_page()
+        await self.precheck(business_type, demo_key)
         await page.click("#take-ticket")
-        await page.wait_for_function("window.vt && window.vt.sessionId && window.vt.state !== 'choose'", timeout=15_000)
+        await page.wait_for_function("window.vt && window.vt.sessionId && window.vt.state === 'queued'", timeout=15_000)
         return str(await page.evaluate("window.vt.sessionId"))
 
     async def state(self) -> str:

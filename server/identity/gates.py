@@ -670,6 +670,13 @@ class GateMachine:
         if missing:
             raise GatesNotPassedError(f"身份核验尚未全部通过(待完成:{'、'.join(missing)}),不能办理业务")
 
+    def ensure_turn(self, gate: Gate, *, now: datetime) -> None:
+        """Raise what working on ``gate`` now would raise (out of order, decided, not required, ended); no change.
+
+        Lets the server refuse a gate before it gathers the gate's inputs (e.g. before asking for a live frame).
+        """
+        self._check_turn(gate, now)
+
     # --- internals ---
 
     def _entry(self, event: str, gate: Gate, now: datetime, **extra: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 import wire
 from server.deps import ServicesDep
+from server.verification.service import IdentityRefused
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["customer"])
@@ -31,10 +32,20 @@ async def business_types() -> list[BusinessTypeInfo]:
 async def create_ticket(
     body: wire.CreateTicketRequest, request: Request, services: ServicesDep
 ) -> wire.CreateTicketResponse:
-    """Queue for a business; the page then opens ``websocket_path`` with the returned token."""
+    """Queue for a business with a passed pre-check; the page then opens ``websocket_path`` with the token.
+
+    The pre-check (``precheck_id``) is used up; the teller sees the masked name read from the ID card.
+    """
     limiter = services.ticket_limiter
     client = request.client.host if request.client else "-"
     if limiter is not None and not limiter.allow(client, services.clock()):
         logger.warning("ticket refused: too many tickets from one client address")
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "取号过于频繁,请稍后再试", headers={"Retry-After": "60"})
-    return services.coordinator.create_ticket(body.business_type, body.customer_name)
+    if services.identity is None:
+        raise IdentityRefused(503, "身份核验服务暂不可用,请稍后重试", "unavailable")
+    precheck = services.identity.take_precheck(body.precheck_id, body.business_type)
+    ticket = services.coordinator.create_ticket(
+        body.business_type, precheck.customer_name, session_id=precheck.session_id
+    )
+    services.identity.bind_ticket(precheck)
+    return ticket

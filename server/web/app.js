@@ -1,4 +1,5 @@
-// 远程视频银行 customer page: take a ticket, wait in the queue, answer the teller's WebRTC offer.
+// 远程视频银行 customer page: identity pre-check (ID card photos), take a ticket, wait in the queue, answer the
+// teller's WebRTC offer, and answer the server's identity-gate requests (camera frames, liveness prompts).
 // No build step and nothing loaded from the internet. State for tests: window.vt = {state, pc, sessionId, ...}.
 "use strict";
 
@@ -17,6 +18,12 @@
     lastEnd: null,
     messages: [], // every server message received, for debugging and tests
     banners: [], // every banner text shown, in order
+    precheckId: null, // a pre-check to retry or to take the ticket with
+    precheck: null, // the last pre-check answer
+    gates: [], // gate_update messages received (customer view)
+    capturesSent: 0,
+    liveness: null, // {challengeId, expiresAt, frames}
+    livenessFramesSent: 0,
   };
   window.vt = vt;
 
@@ -32,7 +39,7 @@
   // --- view helpers ----------------------------------------------------------------------------------------------
 
   function show(view) {
-    for (const id of ["view-choose", "view-queue", "view-call", "view-ended"]) {
+    for (const id of ["view-choose", "view-precheck", "view-queue", "view-call", "view-ended"]) {
       $(id).hidden = id !== "view-" + view;
     }
   }
@@ -100,7 +107,9 @@
         wrap.append(input, label);
         list.append(wrap);
       });
-      $("take-ticket").disabled = types.length === 0;
+      $("submit-precheck").disabled = types.length === 0;
+      list.addEventListener("change", updateAccountField);
+      updateAccountField();
     } catch (e) {
       list.textContent = "";
       const p = document.createElement("p");
@@ -111,11 +120,126 @@
     }
   }
 
-  async function takeTicket(event) {
+  // --- identity pre-check (受理前核验) and ticket ------------------------------------------------------------------
+
+  const NO_ACCOUNT_BUSINESSES = ["customer_info_maintenance"];
+  const MAX_UPLOAD_BYTES = 2.5 * 1024 * 1024;
+  const idFiles = { front: null, back: null };
+
+  function chosenBusiness() {
+    return document.querySelector('input[name="business_type"]:checked');
+  }
+
+  function updateAccountField() {
+    const chosen = chosenBusiness();
+    const needsAccount = !(chosen && NO_ACCOUNT_BUSINESSES.includes(chosen.value));
+    $("account-field").hidden = !needsAccount;
+  }
+
+  function onIdPhoto(side) {
+    const input = $("id-" + side);
+    const file = input.files && input.files[0];
+    idFiles[side] = file || null;
+    const preview = $("id-" + side + "-preview");
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    if (file) {
+      preview.src = URL.createObjectURL(file);
+      preview.hidden = false;
+      input.parentElement.classList.add("filled");
+      $("id-" + side + "-text").textContent = side === "front" ? "人像面 已选择" : "国徽面 已选择";
+    } else {
+      preview.hidden = true;
+      input.parentElement.classList.remove("filled");
+    }
+  }
+
+  // Phone cameras make photos of several megabytes: send a smaller JPEG (enough for OCR) when the photo is large.
+  async function shrink(file) {
+    if (file.size <= MAX_UPLOAD_BYTES || !window.createImageBitmap) return file;
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, 1920 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    return await new Promise((resolve) => canvas.toBlob((blob) => resolve(blob || file), "image/jpeg", 0.9));
+  }
+
+  async function submitPrecheck(event) {
     event.preventDefault();
-    const chosen = document.querySelector('input[name="business_type"]:checked');
-    if (!chosen) {
-      banner("请先选择要办理的业务", "error");
+    const chosen = chosenBusiness();
+    if (!chosen) return banner("请先选择要办理的业务", "error");
+    if (!idFiles.front) return banner("请拍摄或上传身份证人像面", "error");
+    if (!idFiles.back) return banner("请拍摄或上传身份证国徽面", "error");
+    const phone = $("phone").value.replace(/\s+/g, "");
+    if (!/^1\d{10}$/.test(phone)) return banner("请输入正确的 11 位手机号码", "error");
+    const needsAccount = !NO_ACCOUNT_BUSINESSES.includes(chosen.value);
+    const account = $("account-no").value.replace(/\s+/g, "");
+    if (needsAccount && !/^\d{12,19}$/.test(account)) return banner("请输入正确的银行卡号或账号", "error");
+    banner(null);
+    const button = $("submit-precheck");
+    button.disabled = true;
+    businessLabel = chosen.dataset.label || "";
+    showPrecheck("正在核验您的身份信息,请稍候…", "", { busy: true });
+    try {
+      const form = new FormData();
+      form.append("business_type", chosen.value);
+      form.append("phone", phone);
+      form.append("account_no", needsAccount ? account : "");
+      if (vt.precheckId && vt.precheck && vt.precheck.business_type === chosen.value) {
+        form.append("precheck_id", vt.precheckId);
+      }
+      form.append("id_front", await shrink(idFiles.front), "id_front.jpg");
+      form.append("id_back", await shrink(idFiles.back), "id_back.jpg");
+      const res = await fetch("/api/customer/precheck", { method: "POST", body: form });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        if (res.status === 404) vt.precheckId = null;
+        showPrecheck(errorText(body, "核验失败,请稍后重试"), "error", { retry: true });
+        return;
+      }
+      vt.precheck = Object.assign({ business_type: chosen.value }, body);
+      vt.precheckId = body.precheck_id;
+      if (body.passed) {
+        showPrecheck(body.message + (body.customer_name ? "(" + body.customer_name + ")" : ""), "ok", { ticket: true });
+      } else {
+        if (!body.retry_allowed) vt.precheckId = null;
+        showPrecheck(body.message, "error", { retry: body.retry_allowed, back: !body.retry_allowed });
+      }
+    } catch (e) {
+      showPrecheck("网络异常,核验提交失败,请检查网络后重试", "error", { retry: true });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function errorText(body, fallback) {
+    if (body && typeof body.detail === "string") return body.detail;
+    return (body && body.message) || fallback;
+  }
+
+  function showPrecheck(text, kind, options) {
+    const opts = options || {};
+    const el = $("precheck-result");
+    el.textContent = text;
+    el.className = "precheck-result" + (kind ? " " + kind : "");
+    $("take-ticket").hidden = !opts.ticket;
+    $("precheck-retry").hidden = !opts.retry;
+    $("precheck-back").hidden = !opts.back;
+    vt.state = opts.busy ? "checking" : "prechecked";
+    document.body.dataset.state = vt.state;
+    show("precheck");
+  }
+
+  function backToForm() {
+    setState("choose");
+    show("choose");
+  }
+
+  async function takeTicket() {
+    const chosen = chosenBusiness();
+    if (!chosen || !vt.precheckId) {
+      backToForm();
       return;
     }
     const button = $("take-ticket");
@@ -125,16 +249,17 @@
       const res = await fetch("/api/customer/tickets", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ business_type: chosen.value, customer_name: $("customer-name").value.trim() }),
+        body: JSON.stringify({ business_type: chosen.value, precheck_id: vt.precheckId }),
       });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) {
-        banner(body.message || (typeof body.detail === "string" ? body.detail : "取号失败,请稍后重试"), "error");
+        vt.precheckId = null;
+        showPrecheck(errorText(body, "取号失败,请重新提交核验"), "error", { back: true });
         return;
       }
+      vt.precheckId = null;
       vt.sessionId = body.session_id;
       token = body.customer_token;
-      businessLabel = chosen.dataset.label || "";
       saveSession();
       enterQueue();
     } catch (e) {
@@ -277,6 +402,12 @@
       case "notice":
         if (message.code === "seat_online") banner(message.message, "info");
         else banner(message.message);
+        if (message.code === "transferred" || message.code === "requeued") {
+          // 转接/坐席掉线: the call with this seat is over; wait in the queue again for the next seat.
+          closePeer();
+          setState("queued");
+          show("queue");
+        }
         break;
       case "call_connected":
         setState("connected");
@@ -297,6 +428,18 @@
       case "call_ended":
         vt.lastEnd = message.message;
         finish(message.message);
+        break;
+      case "gate_update":
+        onGateUpdate(message);
+        break;
+      case "capture_request":
+        await answerCapture(message);
+        break;
+      case "liveness_challenge":
+        startLiveness(message);
+        break;
+      case "liveness_prompt":
+        if (vt.liveness && vt.liveness.challengeId === message.challenge_id) showLivenessPrompt(message.prompt);
         break;
       case "error":
         banner(message.message, "error");
@@ -411,10 +554,103 @@
     pendingRemoteIce = [];
   }
 
+  // --- identity gates during the call (the server asks, this page answers from its own camera) ---------------------
+
+  function onGateUpdate(message) {
+    vt.gates.push(message);
+    if (message.gate === "liveness" && message.status !== "running") stopLiveness();
+    if (!message.message) return;
+    const el = $("gate-status");
+    el.textContent = message.message;
+    el.className = "gate-status" + (message.status === "passed" ? " ok" : message.status === "running" ? "" : " error");
+    el.hidden = false;
+  }
+
+  function cameraVideo() {
+    for (const id of ["local-video", "queue-preview"]) {
+      const video = $(id);
+      if (video.srcObject && video.videoWidth > 0) return video;
+    }
+    return null;
+  }
+
+  // One JPEG frame of this page's own camera stream (never the teller's picture).
+  async function grabFrame() {
+    let video = cameraVideo();
+    for (let i = 0; !video && i < 30; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      video = cameraVideo();
+    }
+    if (!video) return null;
+    const scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(video.videoWidth * scale);
+    canvas.height = Math.round(video.videoHeight * scale);
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    return await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
+  }
+
+  async function postFrame(kind, ref, blob) {
+    const form = new FormData();
+    form.append("kind", kind);
+    form.append("ref", ref);
+    form.append("image", blob, "frame.jpg");
+    const res = await fetch("/api/customer/sessions/" + encodeURIComponent(vt.sessionId) + "/frames", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + token },
+      body: form,
+    });
+    return res;
+  }
+
+  async function answerCapture(message) {
+    const blob = await grabFrame();
+    if (!blob) {
+      banner("无法获取摄像头画面,请允许使用摄像头后重试", "error");
+      return;
+    }
+    const res = await postFrame("capture", message.request_id, blob);
+    if (res.ok) vt.capturesSent += 1;
+  }
+
+  function showLivenessPrompt(text) {
+    const el = $("liveness-prompt");
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  function startLiveness(message) {
+    const run = { challengeId: message.challenge_id, expiresAt: Date.parse(message.expires_at), frames: 0 };
+    vt.liveness = run;
+    showLivenessPrompt(message.prompts[0] || "");
+    livenessLoop(run).catch((err) => console.warn("liveness frames", err));
+  }
+
+  async function livenessLoop(run) {
+    while (vt.liveness === run && Date.now() < run.expiresAt + 1000) {
+      const started = Date.now();
+      const blob = await grabFrame();
+      if (!blob || vt.liveness !== run) break;
+      const res = await postFrame("liveness", run.challengeId, blob);
+      if (res.status === 409 || res.status === 401) break;
+      run.frames += 1;
+      vt.livenessFramesSent += 1;
+      const wait = 120 - (Date.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    if (vt.liveness === run) stopLiveness();
+  }
+
+  function stopLiveness() {
+    vt.liveness = null;
+    showLivenessPrompt("");
+  }
+
   // --- ending ------------------------------------------------------------------------------------------------------
 
   function finish(text) {
     clearTimeout(reconnectTimer);
+    stopLiveness();
     setState("ended");
     clearSession();
     closePeer();
@@ -445,6 +681,8 @@
     vt.sessionId = null;
     token = null;
     vt.lastEnd = null;
+    vt.precheckId = null;
+    $("gate-status").hidden = true;
     setState("choose");
     banner(null);
     show("choose");
@@ -453,7 +691,15 @@
   // --- start -------------------------------------------------------------------------------------------------------
 
   function start() {
-    $("ticket-form").addEventListener("submit", takeTicket);
+    $("precheck-form").addEventListener("submit", submitPrecheck);
+    $("id-front").addEventListener("change", () => onIdPhoto("front"));
+    $("id-back").addEventListener("change", () => onIdPhoto("back"));
+    $("take-ticket").addEventListener("click", takeTicket);
+    $("precheck-retry").addEventListener("click", backToForm);
+    $("precheck-back").addEventListener("click", () => {
+      vt.precheckId = null;
+      backToForm();
+    });
     $("hangup").addEventListener("click", hangup);
     $("leave-queue").addEventListener("click", leaveQueue);
     $("new-ticket").addEventListener("click", newTicket);

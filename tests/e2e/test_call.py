@@ -58,7 +58,7 @@ async def _connect(seat: SeatApp, customer: SimulatedCustomer, business: str = "
     session_id = await customer.join(business, "李四")
     assert await customer.state() == "queued"
     await wait_until(lambda: window.call_panel.page == "ringing", message="the seat is offered the call")
-    assert "李四" in window.call_panel.ring_customer.text()
+    assert "李*华" in window.call_panel.ring_customer.text()  # masked name from the pre-checked ID card
     window.call_panel.answer_button.click()
     await customer.wait_for_state("connected")
 

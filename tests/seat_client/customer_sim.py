@@ -14,6 +14,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
+from server.devtools.idcards import demo_ticket
 from wire import parse_server_to_customer
 
 
@@ -35,12 +36,10 @@ class SimulatedCustomer:
 
     async def start(self) -> None:
         """Take a ticket and connect (the server then offers the call to a ready seat)."""
-        async with httpx.AsyncClient(base_url=self.server_url) as client:
-            response = await client.post(
-                "/api/customer/tickets", json={"business_type": self.business_type, "customer_name": self.name}
-            )
-            response.raise_for_status()
-            ticket = response.json()
+        async with httpx.AsyncClient(base_url=self.server_url, timeout=60.0) as client:
+            # the pre-check with a sandbox demo customer's ID-card photos, then the ticket (``name`` is not sent:
+            # the seat sees the masked name read from the card)
+            ticket = await demo_ticket(client, self.business_type)
         self.session_id = ticket["session_id"]
         ws_url = "ws://" + self.server_url.removeprefix("http://") + ticket["websocket_path"]
         self._ws = await websockets.connect(ws_url)

@@ -76,7 +76,7 @@ def test_login_ready_answer_call_and_hang_up(qtbot: QtBot, qasync_loop, settings
         await customer.start()
         await wait_until(lambda: window.call_panel.page == "ringing", message="ringing prompt")
         assert "密码重置" in window.call_panel.ring_business.text()
-        assert "张三" in window.call_panel.ring_customer.text()
+        assert "李*华" in window.call_panel.ring_customer.text()  # masked name from the pre-checked ID card
         window.call_panel.answer_button.click()
 
         await wait_until(lambda: window.call_panel.page == "in_call", message="in call")

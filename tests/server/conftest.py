@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from server.app import create_app
 from server.calls import Clock
+from server.devtools.idcards import precheck_demo_customer
 from server.runner import uvicorn_config
 from server.settings import SeedSeat, Settings
 
@@ -44,6 +45,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "dev_seed_seats": SEEDS,
         "log_level": "warning",
         "password_hash_profile": "dev_fast",
+        "bank_options": {"population": 20, "latency_s": 0},
     }
     values.update(overrides)
     return Settings(**values)
@@ -134,9 +136,17 @@ class LiveServer:
             await client.expect("seat_state", state="ready")
         return client
 
-    async def ticket(self, business_type: str = "password_reset", name: str = "") -> dict[str, Any]:
+    async def precheck(self, business_type: str = "password_reset", key: str | None = None, **kw: Any) -> dict[str, Any]:
+        """Upload a demo customer's ID-card photos to the pre-check (default: one who passes everything)."""
+        return await precheck_demo_customer(self.http, business_type, key, **kw)
+
+    async def ticket(self, business_type: str = "password_reset", name: str = "", key: str | None = None) -> dict[str, Any]:
+        """Pass the pre-check with a demo customer's card, then take a ticket (``name`` is sent and ignored)."""
+        result = await self.precheck(business_type, key)
+        assert result["passed"], result
         res = await self.http.post(
-            "/api/customer/tickets", json={"business_type": business_type, "customer_name": name}
+            "/api/customer/tickets",
+            json={"business_type": business_type, "customer_name": name, "precheck_id": result["precheck_id"]},
         )
         assert res.status_code == 201, res.text
         return dict(res.json())
@@ -173,7 +183,7 @@ async def start_server(settings: Settings, clock: Clock | None = None) -> LiveSe
         task.result()
         raise RuntimeError("server stopped during start")
     port = server.servers[0].sockets[0].getsockname()[1]
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT_S)
+    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0)
     return LiveServer(settings, app, server, task, port, http)
 
 

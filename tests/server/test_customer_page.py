@@ -16,6 +16,7 @@ import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from playwright.async_api import BrowserContext, Page, async_playwright
 
+from server.devtools.idcards import demo_card_images, demo_key_for
 from tests.server.conftest import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,7 +78,17 @@ async def open_page(context: BrowserContext, live: LiveServer) -> Page:
 
 
 async def take_ticket(page: Page, business: str = "password_reset") -> str:
+    """Pre-check through the page (a demo customer's ID-card photos in the file inputs), then take the ticket."""
+    images = demo_card_images(demo_key_for(business))
     await page.click(f"label[for=bt-{business}]")
+    await page.set_input_files("#id-front", files=[{"name": "f.jpg", "mimeType": "image/jpeg", "buffer": images.front}])
+    await page.set_input_files("#id-back", files=[{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": images.back}])
+    await page.fill("#phone", images.phone)
+    if images.account_for(business):
+        await page.fill("#account-no", images.account_for(business))
+    await page.click("#submit-precheck")
+    await page.wait_for_function("window.vt.state === 'prechecked'", timeout=60_000)
+    assert "身份核验通过" in await page.inner_text("#precheck-result")
     await page.click("#take-ticket")
     await page.wait_for_function("window.vt.state === 'queued' && window.vt.position !== null")
     return str(await page.evaluate("window.vt.sessionId"))
@@ -85,7 +96,6 @@ async def take_ticket(page: Page, business: str = "password_reset") -> str:
 
 async def test_full_call_in_the_browser(browser: BrowserContext, live: LiveServer) -> None:
     page = await open_page(browser, live)
-    await page.fill("#customer-name", "李女士")
     sid = await take_ticket(page)
     assert "即将为您接通" in await page.inner_text("#queue-text")
     await page.wait_for_function("window.vt.banners.includes('当前暂无坐席在线,请您稍候或稍后再来')")
@@ -93,7 +103,7 @@ async def test_full_call_in_the_browser(browser: BrowserContext, live: LiveServe
 
     seat = await live.seat("seat-a")
     offered = await seat.expect("call_offered", session_id=sid)
-    assert offered["customer_name"] == "李女士"
+    assert offered["customer_name"] == "李*华"
     await seat.send({"type": "answer_call", "session_id": sid})
     await seat.expect("call_answered")
     await page.wait_for_function("window.vt.state === 'connected'")

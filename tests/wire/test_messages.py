@@ -59,3 +59,55 @@ def test_business_labels_are_chinese() -> None:
     assert wire.business_label("password_reset") == "密码重置"
     assert wire.business_label("unknown") == "unknown"
     assert len(wire.BUSINESS_TYPES) == len(wire.BusinessType)
+
+
+def test_gate_messages_round_trip_in_their_own_direction() -> None:
+    from datetime import UTC, datetime
+
+    seat = wire.SeatGateUpdate(
+        session_id="abcdefgh12",
+        gate="face",
+        status="pending",
+        attempt=1,
+        teller_message="人脸比对未达阈值 0.42:证件照与现场人像",
+        retry_allowed=True,
+        snapshot={"current_gate": "face", "gates": []},
+    )
+    assert wire.parse_server_to_seat(wire.dump_message(seat)) == seat
+    customer = wire.CustomerGateUpdate(session_id="abcdefgh12", gate="face", status="pending", message="请正对摄像头")
+    parsed = wire.parse_server_to_customer(wire.dump_message(customer))
+    assert parsed == customer and "teller_message" not in wire.dump_message(customer)
+    capture = wire.CaptureRequest(session_id="abcdefgh12", request_id="r1")
+    assert wire.parse_server_to_customer(wire.dump_message(capture)) == capture
+    challenge = wire.LivenessChallengeMessage(
+        session_id="abcdefgh12",
+        challenge_id="c1",
+        actions=["blink", "turn_left"],
+        prompts=["请眨眨眼", "请缓慢向左转头"],
+        expires_at=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+    )
+    assert wire.parse_server_to_customer(wire.dump_message(challenge)) == challenge
+    prompt = wire.LivenessPrompt(session_id="abcdefgh12", challenge_id="c1", step=1, prompt="请缓慢向左转头")
+    assert wire.parse_server_to_customer(wire.dump_message(prompt)) == prompt
+    # a customer's page is never sent the teller's view, and a seat never the customer's capture requests
+    with pytest.raises(wire.ProtocolError):
+        wire.parse_server_to_customer(wire.dump_message(seat))
+    with pytest.raises(wire.ProtocolError):
+        wire.parse_server_to_seat(wire.dump_message(capture))
+    # nobody may send a gate result to the server
+    with pytest.raises(wire.ProtocolError):
+        wire.parse_seat_message(wire.dump_message(seat))
+    with pytest.raises(wire.ProtocolError):
+        wire.parse_customer_message(wire.dump_message(customer))
+
+
+def test_ticket_request_needs_a_precheck_id() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        wire.CreateTicketRequest.model_validate({"business_type": "password_reset"})
+    request = wire.CreateTicketRequest.model_validate({"business_type": "password_reset", "precheck_id": "p" * 32})
+    assert request.precheck_id == "p" * 32
+    assert wire.QuestionAnswerRequest(choice_index=None).choice_index is None
+    with pytest.raises(ValidationError):
+        wire.QuestionAnswerRequest.model_validate({"choice_index": 1, "correct": True})
