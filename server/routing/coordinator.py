@@ -333,8 +333,27 @@ class RoutedCoordinator(CallCoordinator):
         self._deadline_at = None
         if self.routing is None:
             return
+        self.sweep()
         self._apply(self.routing.tick())
         self._push_queue_status()
+
+    def sweep(self) -> int:
+        """The sweeper (runs with the engine's timer, every ``sweep_interval_s``): a seat left ringing without a
+        ring timer (nothing should ever do that) is released as a ring timeout, with a ``swept`` trail event.
+        Returns how many were released."""
+        released = 0
+        for seat in list(self.seats.values()):
+            sid = seat.session_id
+            if seat.state != wire.SeatState.RESERVED or seat.ring_timer is not None or sid is None:
+                continue
+            logger.error("seat %s: reserved for %s without a ring timer; released by the sweeper", seat.seat_id, sid)
+            self._event(sid, "swept", seat_id=seat.seat_id)
+            released += 1
+            if seat.seat_id in self._consults:
+                self._consult_timeout(seat.seat_id, sid)
+            else:
+                self._ring_timeout(seat.seat_id, sid)
+        return released
 
     # --- positions --------------------------------------------------------------------------------------------------
 

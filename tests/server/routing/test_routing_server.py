@@ -359,3 +359,19 @@ def test_star_level_comes_from_the_matched_bank_account() -> None:
     assert star_for_precheck(precheck("借记卡(I类)")) == 0
     assert star_for_precheck(precheck(None)) == 0
     assert star_for_precheck(object()) == 0
+
+
+async def test_the_sweeper_releases_a_seat_left_ringing(live: LiveServer) -> None:
+    _customer, sid = await live.customer()
+    seat_a = await live.seat("seat-a")
+    await seat_a.expect("call_offered", session_id=sid)
+    coordinator = live.services.coordinator
+    link = coordinator.seats["seat-a"]
+    link.ring_timer.cancel()
+    link.ring_timer = None  # a lost timer: only the sweeper can free the seat now
+    seat_b = await live.seat("seat-b")
+    assert coordinator.sweep() == 1
+    assert (await seat_a.expect("call_withdrawn"))["reason"] == "no_answer"
+    await seat_b.expect("call_offered", session_id=sid)
+    assert "swept" in [e["kind"] for e in live.services.db.events(sid)]
+    assert coordinator.sweep() == 0
