@@ -209,8 +209,10 @@ async def test_deb_installs_runs_and_removes_cleanly(built: BuiltInstaller, tmp_
     finally:
         removed = subprocess.run([*sudo, "dpkg", "-r", APP], capture_output=True, text=True, timeout=600)
     assert removed.returncode == 0, removed.stderr
+    # completely gone from dpkg's database too (not left in the "config-files" state)
     status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", APP], capture_output=True, text=True).stdout
-    assert "installed" not in status.replace("not-installed", "")
+    assert status in ("", "unknown ok not-installed"), status
+    assert not Path(f"/var/lib/dpkg/info/{APP}.list").exists()
     assert not Path("/opt/videoteller-seat").exists()
     assert not Path("/usr/bin/videoteller-seat").exists()
     assert not Path("/usr/share/applications/videoteller-seat.desktop").exists()
