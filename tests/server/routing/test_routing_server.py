@@ -124,8 +124,7 @@ async def test_overflow_to_another_queue_then_call_back_answer(
     assert "预约" in ended["message"] or "稍后" in ended["message"]
     record = await live.record(sid4)
     assert (record["status"], record["end_reason"]) == ("ended", "no_seat_available")
-    # The page shows this text: server/web/app.js renders call_ended's message in its end view.
-    assert "call_ended" in (Path(__file__).resolve().parents[3] / "server/web/app.js").read_text(encoding="utf-8")
+    # test_routing_page.py shows the same answer in the real page (Chromium).
 
 
 async def test_wrap_up_ends_by_itself_and_the_seat_takes_the_next_call(server_factory: ServerFactory) -> None:

@@ -1,0 +1,80 @@
+"""The customer H5 page (real headless Chromium) shows the routing engine's answers: overflow to another queue while
+waiting, and the call-back / appointment answer when no queue can take the customer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server.conftest import ServerFactory
+
+CONFIG = """
+[defaults]
+w_star = 30.0
+w_age = 1.0
+[[queue]]
+id = "retail"
+name = "个人业务"
+business_types = ["account_activation", "password_reset", "loss_report_release", "customer_info_maintenance",
+                  "sms_signing"]
+max_waiting = 1
+max_wait_s = 3
+overflow_to = ["general"]
+[[queue]]
+id = "corporate"
+name = "对公业务"
+business_types = ["corporate_willingness_check", "remote_authorisation"]
+[[queue]]
+id = "general"
+name = "综合坐席"
+max_waiting = 1
+on_exhausted = "reject"
+"""
+
+
+async def _page_for(browser: Any, base: str, ticket: dict[str, Any]) -> Any:
+    """Open the page as the phone that took this ticket (the page resumes a ticket kept in sessionStorage)."""
+    page = await browser.new_page()
+    await page.goto(base + "/")
+    saved = {"sessionId": ticket["session_id"], "token": ticket["customer_token"], "businessLabel": "密码重置"}
+    await page.evaluate("s => sessionStorage.setItem('videoteller.session', s)", json.dumps(saved))
+    await page.reload()
+    return page
+
+
+async def test_page_shows_overflow_and_the_call_back_answer(server_factory: ServerFactory, tmp_path: Path) -> None:
+    pytest.importorskip("playwright")
+    from playwright.async_api import async_playwright
+
+    from server.devtools.browser import launch_customer_browser
+
+    config = tmp_path / "queues.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    live = await server_factory(routing_config_path=config)
+    base = f"http://127.0.0.1:{live.port}"
+    async with async_playwright() as playwright:
+        browser = await launch_customer_browser(playwright)
+        try:
+            first = await live.ticket()
+            page = await _page_for(browser, base, first)
+            # After max_wait_s the customer moves on to the general queue; the page says so.
+            await page.wait_for_function(
+                "() => (window.vt.messages || []).some(m => m.type === 'notice' && m.code === 'overflowed')",
+                timeout=15_000,
+                polling=100,
+            )
+            assert "综合坐席" in (await page.inner_text("#banner"))
+            assert live.services.db.get_session(first["session_id"])["routing_queue"] == "general"
+            second = await live.ticket()
+            holder = await live.open_ws(second["websocket_path"])
+            await holder.expect("queue_status", position=1)  # retail (limit 1) is full with a present customer
+            rejected = await live.ticket()  # retail full, general full: call back / book an appointment
+            page2 = await _page_for(browser, base, rejected)
+            await page2.wait_for_function("() => window.vt.state === 'ended'", timeout=15_000, polling=100)
+            text = await page2.inner_text("#ended-text")
+            assert "预约" in text and "稍后再拨" in text
+        finally:
+            await browser.close()
