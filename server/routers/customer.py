@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 import wire
 from server.deps import ServicesDep
+from server.routing.stars import star_for_precheck
 from server.verification.service import IdentityRefused
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,10 @@ async def create_ticket(
         raise IdentityRefused(503, "身份核验服务暂不可用,请稍后重试", "unavailable")
     precheck = services.identity.take_precheck(body.precheck_id, body.business_type)
     ticket = services.coordinator.create_ticket(
-        body.business_type, precheck.customer_name, session_id=precheck.session_id
+        body.business_type,
+        precheck.customer_name,
+        session_id=precheck.session_id,
+        star_level=star_for_precheck(precheck),  # type: ignore[call-arg]  # RoutedCoordinator; 星级 from the bank
     )
     services.identity.bind_ticket(precheck)
     return ticket
