@@ -374,3 +374,19 @@ async def test_the_sweeper_releases_a_seat_left_ringing(live: LiveServer) -> Non
     await seat_b.expect("call_offered", session_id=sid)
     assert "swept" in [e["kind"] for e in live.services.db.events(sid)]
     assert coordinator.sweep() == 0
+
+
+async def test_wrap_up_stays_when_configured(server_factory: ServerFactory) -> None:
+    live = await server_factory(after_wrap_up="stay")
+    customer, sid = await live.customer()
+    seat = await live.seat("seat-a")
+    await seat.expect("call_offered", session_id=sid)
+    await seat.send({"type": "answer_call", "session_id": sid})
+    await seat.expect("call_answered")
+    await customer.send({"type": "hangup"})
+    await seat.expect("call_ended")
+    await seat.expect("seat_state", state="wrap_up")
+    coordinator = live.services.coordinator
+    assert "seat-a" not in coordinator._wrap_timers  # nothing will end it but the teller
+    await seat.send({"type": "set_state", "state": "ready"})
+    await seat.expect("seat_state", state="ready")
