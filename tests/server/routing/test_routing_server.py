@@ -390,3 +390,38 @@ async def test_wrap_up_stays_when_configured(server_factory: ServerFactory) -> N
     assert "seat-a" not in coordinator._wrap_timers  # nothing will end it but the teller
     await seat.send({"type": "set_state", "state": "ready"})
     await seat.expect("seat_state", state="ready")
+
+
+async def test_seat_drop_in_call_fails_the_call_when_configured(server_factory: ServerFactory, tmp_path: Path) -> None:
+    path = tmp_path / "fail.toml"
+    path.write_text('seat_drop_in_call = "fail"\n' + CONFIG, encoding="utf-8")
+    live = await server_factory(routing_config_path=path)
+    customer, seat, sid = await _in_call(live, "seat-a")
+    seat.ws.transport.abort()
+    ended = await customer.expect("call_ended")
+    assert ended["reason"] == "seat_disconnected"
+    assert not any(m["type"] == "notice" and m.get("code") == "requeued" for m in customer.received)
+    record = await live.record(sid)
+    assert (record["status"], record["end_reason"]) == ("ended", "seat_disconnected")
+    assert sid not in live.services.coordinator.sessions
+
+
+async def test_restart_keeps_a_transferred_customer_at_the_front(server_factory: ServerFactory) -> None:
+    first = await server_factory()
+    customer, seat_a, sid = await _in_call(first, "seat-a")
+    waiting, sid_w = await first.customer()
+    await waiting.expect("queue_status", position=1)
+    await seat_a.send({"type": "transfer", "session_id": sid, "queue_id": "retail"})
+    await seat_a.expect("call_transferred")
+    await waiting.expect("queue_status", position=2)  # the transferred customer waits ahead of everyone
+    token = customer.ws.request.path.split("token=")[1]
+    token_w = waiting.ws.request.path.split("token=")[1]
+    assert first.services.db.get_session(sid)["front_of_queue"] == 1
+    await stop_server(first)
+    second = await server_factory()
+    await second.open_ws(f"/ws/customer/{sid_w}?token={token_w}")
+    await second.open_ws(f"/ws/customer/{sid}?token={token}")
+    await wait_for(lambda: all(second.services.coordinator.sessions[s].peer is not None for s in (sid, sid_w)))
+    assert [e.session_id for e in second.services.coordinator.queue.entries()] == [sid, sid_w]
+    seat = await second.seat("seat-b")
+    assert (await seat.expect("call_offered"))["session_id"] == sid
