@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from server.devtools.browser import launch_customer_browser
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Browser, FilePayload, Page
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class CustomerReport:
     messages: list[str] = field(default_factory=list)
 
 
-def _file(name: str, data: bytes) -> dict[str, Any]:
+def _file(name: str, data: bytes) -> FilePayload:
     return {"name": name, "mimeType": "image/jpeg", "buffer": data}
 
 
@@ -91,8 +91,8 @@ class SimulatedCustomer:
         key = demo_key or demo_key_for(business_type)
         images = demo_card_images(key)
         await page.click(f'label[for="bt-{business_type}"]')  # the radio itself is styled away
-        await page.set_input_files("#id-front", files=[_file("id_front.jpg", images.front)])
-        await page.set_input_files("#id-back", files=[_file("id_back.jpg", images.back)])
+        await page.set_input_files("#id-front", files=_file("id_front.jpg", images.front))
+        await page.set_input_files("#id-back", files=_file("id_back.jpg", images.back))
         await page.fill("#phone", images.phone)
         account = images.account_for(business_type)
         if account:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import logging
 import random
@@ -198,7 +199,7 @@ class IdentityService:
             pool.shutdown(wait=False, cancel_futures=True)
         await self.adapters.aclose()
 
-    # --- trail and publishing ---------------------------------------------------------------------------------------
+    # --- trail and publishing -----------------------------------------------------------------------------------------
 
     def _trail(self, session_id: str, entries: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
         for entry in entries:
@@ -317,7 +318,11 @@ class IdentityService:
         else:
             sid = new_session_id()
             pc = PendingPrecheck(
-                new_token(), sid, business_type.value, GateMachine(sid, business_type.value, now=now, config=self.config), now
+                new_token(),
+                sid,
+                business_type.value,
+                GateMachine(sid, business_type.value, now=now, config=self.config),
+                now,
             )
             self.prechecks[pc.precheck_id] = pc
         sid = pc.session_id
@@ -330,7 +335,9 @@ class IdentityService:
                 self._ocr_pool, read_card_sides, front, back, self.clock().date()
             )
         except ocr.IdCardImageError as exc:
-            self._event(sid, "ocr_failed", problems=[str(exc)], front_sha256=sha256_hex(front), back_sha256=sha256_hex(back))
+            self._event(
+                sid, "ocr_failed", problems=[str(exc)], front_sha256=sha256_hex(front), back_sha256=sha256_hex(back)
+            )
             return self._precheck_response(pc, False, f"{exc},请重新上传身份证照片", True)
         finally:
             self._ocr_waiting -= 1
@@ -385,9 +392,7 @@ class IdentityService:
             self.photos.put(sid, "id_portrait", portrait)
             logger.info("session %s: pre-check passed (account %s)", sid, mask_card_number(account))
             return self._precheck_response(pc, True, "身份核验通过,请取号排队", False)
-        return self._precheck_response(
-            pc, False, update.customer_message or "身份核验未通过", update.retry_allowed
-        )
+        return self._precheck_response(pc, False, update.customer_message or "身份核验未通过", update.retry_allowed)
 
     def take_precheck(self, precheck_id: str, business_type: wire.BusinessType) -> PendingPrecheck:
         """Consume a passed pre-check for a ticket (once).
@@ -429,12 +434,10 @@ class IdentityService:
         si.liveness = None
         if si.landmarker is not None:
             landmarker, si.landmarker = si.landmarker, None
-            try:
+            with contextlib.suppress(RuntimeError):  # the pool is already shut down
                 self._live_pool.submit(landmarker.close)
-            except RuntimeError:
-                pass
 
-    # --- access ------------------------------------------------------------------------------------------------------
+    # --- access -------------------------------------------------------------------------------------------------------
 
     def held(self, session_id: str, seat_id: str, action: str) -> SessionIdentity:
         """The session's gates, for the seat in a connected call with it only.
@@ -480,7 +483,7 @@ class IdentityService:
         if si.lock.locked():
             raise IdentityRefused(409, "上一项核验尚未完成,请稍候", "busy")
 
-    # --- 联网核查 ------------------------------------------------------------------------------------------------------
+    # --- 联网核查 -----------------------------------------------------------------------------------------------------
 
     async def network_check(self, session_id: str, seat_id: str) -> dict[str, Any]:
         """One 联网核查 attempt, by the server, with the identity from the passed pre-check."""
@@ -506,7 +509,7 @@ class IdentityService:
                     self.photos.put(session_id, "network_photo", result.photo)
             return self._publish(si, update)
 
-    # --- 人脸比对 ------------------------------------------------------------------------------------------------------
+    # --- 人脸比对 -----------------------------------------------------------------------------------------------------
 
     async def _capture(self, si: SessionIdentity) -> bytes:
         request_id = secrets.token_urlsafe(12)
@@ -567,7 +570,7 @@ class IdentityService:
             self.photos.put(session_id, "live", live)
             return self._publish(si, update)
 
-    # --- 活体检测 ------------------------------------------------------------------------------------------------------
+    # --- 活体检测 -----------------------------------------------------------------------------------------------------
 
     async def start_liveness(self, session_id: str, seat_id: str) -> dict[str, Any]:
         """Issue an active liveness challenge to the customer's page; the outcome follows as ``gate_update``."""
@@ -717,7 +720,7 @@ class IdentityService:
             return
         self._publish(si, update)
 
-    # --- 私密问题 ------------------------------------------------------------------------------------------------------
+    # --- 私密问题 -----------------------------------------------------------------------------------------------------
 
     async def start_questions(self, session_id: str, seat_id: str) -> dict[str, Any]:
         """Draw the private questions from the customer's own data (answers stay on the server)."""
@@ -762,7 +765,7 @@ class IdentityService:
                 raise self._refuse_gate(session_id, exc) from exc
             return self._publish(si, update)
 
-    # --- business ------------------------------------------------------------------------------------------------------
+    # --- business -----------------------------------------------------------------------------------------------------
 
     async def submit_business(self, session_id: str, seat_id: str, params: dict[str, str]) -> dict[str, Any]:
         """Carry out the session's business in core banking, only once every required gate passed."""
@@ -796,7 +799,9 @@ class IdentityService:
             self.coordinator.send_to_customer(
                 session_id,
                 wire.CustomerGateUpdate(
-                    session_id=session_id, gate="business", status="passed" if result.ok else "failed",
+                    session_id=session_id,
+                    gate="business",
+                    status="passed" if result.ok else "failed",
                     message=result.message,
                 ),
             )

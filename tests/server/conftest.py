@@ -136,11 +136,15 @@ class LiveServer:
             await client.expect("seat_state", state="ready")
         return client
 
-    async def precheck(self, business_type: str = "password_reset", key: str | None = None, **kw: Any) -> dict[str, Any]:
+    async def precheck(
+        self, business_type: str = "password_reset", key: str | None = None, **kw: Any
+    ) -> dict[str, Any]:
         """Upload a demo customer's ID-card photos to the pre-check (default: one who passes everything)."""
         return await precheck_demo_customer(self.http, business_type, key, **kw)
 
-    async def ticket(self, business_type: str = "password_reset", name: str = "", key: str | None = None) -> dict[str, Any]:
+    async def ticket(
+        self, business_type: str = "password_reset", name: str = "", key: str | None = None
+    ) -> dict[str, Any]:
         """Pass the pre-check with a demo customer's card, then take a ticket (``name`` is sent and ignored)."""
         result = await self.precheck(business_type, key)
         assert result["passed"], result

@@ -95,7 +95,10 @@ async def test_business_types(live: LiveServer) -> None:
     [
         ({"business_type": "buy_gold"}, "不支持的业务类型,请重新选择"),
         ({}, "不支持的业务类型,请重新选择"),
-        ({"business_type": "password_reset", "precheck_id": "p" * 32, "customer_name": "名" * 33}, "请求参数有误:customer_name"),
+        (
+            {"business_type": "password_reset", "precheck_id": "p" * 32, "customer_name": "名" * 33},
+            "请求参数有误:customer_name",
+        ),
         ({"business_type": "password_reset", "precheck_id": "p" * 32, "phone": "13800000000"}, "请求参数有误:phone"),
         ({"business_type": "password_reset"}, "请求参数有误:precheck_id"),
     ],
@@ -229,7 +232,8 @@ async def test_ticket_flood_from_one_client_is_refused(server_factory: ServerFac
     live = await server_factory(clock=clock, tickets_per_minute_per_client=3)
     for _ in range(3):
         await live.ticket()
-    res = await live.http.post("/api/customer/tickets", json={"business_type": "password_reset", "precheck_id": "p" * 32})
+    body = {"business_type": "password_reset", "precheck_id": "p" * 32}
+    res = await live.http.post("/api/customer/tickets", json=body)
     assert res.status_code == 429
     assert res.json()["detail"] == "取号过于频繁,请稍后再试"
     clock.advance(60)

@@ -49,7 +49,7 @@ class Call:
         async def run() -> None:
             seen = 0
             while True:
-                await wait_for(lambda: len(self.customer.received) > seen, timeout=60)
+                await wait_for(lambda n=seen: len(self.customer.received) > n, timeout=60)  # type: ignore[misc]
                 for message in self.customer.received[seen:]:
                     if message["type"] == "capture_request":
                         await self.frame("capture", message["request_id"], self.live_jpeg)
@@ -189,7 +189,9 @@ async def test_unreadable_id_photo_is_explained(live: LiveServer) -> None:
 
 
 async def test_ticket_needs_a_passed_unused_precheck(live: LiveServer) -> None:
-    forged = await live.http.post("/api/customer/tickets", json={"business_type": "password_reset", "precheck_id": "x" * 40})
+    forged = await live.http.post(
+        "/api/customer/tickets", json={"business_type": "password_reset", "precheck_id": "x" * 40}
+    )
     assert forged.status_code == 403 and "身份核验" in forged.json()["detail"]
     result = await live.precheck("password_reset")
     assert result["passed"] and result["customer_name"] == "李*华"
@@ -243,9 +245,13 @@ async def test_all_gates_pass_then_business_is_done(server_factory: ServerFactor
     assert done.status_code == 200 and done.json()["ok"] is True, done.text
     kinds = [e["kind"] for e in live.services.db.events(call.sid)]
     assert kinds.count("gate.gate_passed") == 4 and "business.executed" in kinds
-    face_entry = next(e for e in trail(live, call.sid) if e["kind"] == "gate.gate_passed" and e["detail"]["gate"] == "face")
+    face_entry = next(
+        e for e in trail(live, call.sid) if e["kind"] == "gate.gate_passed" and e["detail"]["gate"] == "face"
+    )
     assert face_entry["detail"]["scores"] == scores
-    started = next(e for e in trail(live, call.sid) if e["kind"] == "gate.gate_started" and e["detail"]["gate"] == "face")
+    started = next(
+        e for e in trail(live, call.sid) if e["kind"] == "gate.gate_started" and e["detail"]["gate"] == "face"
+    )
     assert len(started["detail"]["inputs"]["live_sha256"]) == 64
     assert call.answering is not None
     call.answering.cancel()
@@ -386,7 +392,8 @@ async def test_tampered_clients_cannot_skip_reorder_or_borrow(server_factory: Se
     assert (await call.frame("capture", "x", call.live_jpeg, token="wrong-token")).status_code == 401
     # the customer's page cannot read the teller's view or photos with its own token
     res = await live.http.get(
-        f"/api/sessions/{call.sid}/gates/photos/network_photo", headers={"Authorization": f"Bearer {call.customer_token}"}
+        f"/api/sessions/{call.sid}/gates/photos/network_photo",
+        headers={"Authorization": f"Bearer {call.customer_token}"},
     )
     assert res.status_code == 401
 
