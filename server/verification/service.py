@@ -105,6 +105,12 @@ def _png(image: np.ndarray) -> bytes:
     return bytes(encoded.tobytes())
 
 
+def final_message(message: str | None) -> str:
+    """What the customer reads when acceptance ends: what happened and what to do next (counter service)."""
+    text = (message or "身份核验未通过,本次业务无法继续办理").rstrip("。!")
+    return text if "柜面" in text else text + ",请携带本人有效身份证件到我行网点柜面办理"
+
+
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
@@ -253,7 +259,7 @@ class IdentityService:
             )
         if si.machine.terminated:
             logger.info("session %s: acceptance ended by gate %s", sid, update.gate)
-            self.coordinator.end_session(sid, wire.EndReason.FAILED, update.customer_message or "身份核验未通过")
+            self.coordinator.end_session(sid, wire.EndReason.FAILED, final_message(update.customer_message))
         return view
 
     # --- pre-check (before queueing) ----------------------------------------------------------------------------------
@@ -584,7 +590,7 @@ class IdentityService:
                     self._trail(session_id, exc.trail)
                     state = si.machine.snapshot()["gates"][3]
                     self.coordinator.end_session(
-                        session_id, wire.EndReason.FAILED, state["customer_message"] or exc.message
+                        session_id, wire.EndReason.FAILED, final_message(state["customer_message"] or exc.message)
                     )
                     raise IdentityRefused(409, exc.message, exc.code) from exc
                 raise self._refuse_gate(session_id, exc) from exc

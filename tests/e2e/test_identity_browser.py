@@ -150,7 +150,9 @@ async def test_browser_customer_passes_face_with_own_camera_and_a_stranger_is_st
             await customer.wait_for_state("ended")
             page = customer.page
             assert page is not None
-            assert await page.inner_text("#ended-text") == "人脸比对未通过,本次业务无法继续办理"
+            assert await page.inner_text("#ended-text") == (
+                "人脸比对未通过,本次业务无法继续办理,请携带本人有效身份证件到我行网点柜面办理"
+            )
             business = await seat.http.post(f"/api/sessions/{sid}/business", json={"params": {}})
             assert business.status_code == 403  # the call is over
             record = live_server.session_record(sid)

@@ -309,7 +309,8 @@ async def test_face_below_threshold_cannot_be_passed(server_factory: ServerFacto
     second = await call.post("/gates/face")
     assert second.json()["status"] == "failed"
     ended = await call.ended()
-    assert ended["reason"] == "failed" and ended["message"] == "人脸比对未通过,本次业务无法继续办理"
+    assert ended["reason"] == "failed"
+    assert ended["message"] == "人脸比对未通过,本次业务无法继续办理,请携带本人有效身份证件到我行网点柜面办理"
 
 
 async def test_failed_liveness_ends_the_call(server_factory: ServerFactory) -> None:
@@ -331,7 +332,7 @@ async def test_failed_liveness_ends_the_call(server_factory: ServerFactory) -> N
             if res.status_code != 200:
                 break
     ended = await call.ended()
-    assert ended["reason"] == "failed" and "活体检测" in ended["message"]
+    assert ended["reason"] == "failed" and "活体检测" in ended["message"] and "柜面" in ended["message"]
     kinds = [e["kind"] for e in trail(live, call.sid)]
     assert "gate.liveness_frames" in kinds and "gate.acceptance_terminated" in kinds
 
@@ -350,7 +351,7 @@ async def test_wrong_answers_end_the_call(server_factory: ServerFactory) -> None
     res = await call.post(f"/gates/questions/{asked.questions[1].question_id}", json={"choice_index": None})
     assert res.json()["status"] == "failed"  # 0 of 2 with one left: 2 of 3 is out of reach
     ended = await call.ended()
-    assert ended["reason"] == "failed" and "私密问题" in ended["message"]
+    assert ended["reason"] == "failed" and "私密问题" in ended["message"] and "柜面" in ended["message"]
 
 
 async def test_tampered_clients_cannot_skip_reorder_or_borrow(server_factory: ServerFactory) -> None:
@@ -398,10 +399,14 @@ async def test_tampered_clients_cannot_skip_reorder_or_borrow(server_factory: Se
     assert res.status_code == 401
 
 
-@pytest.mark.parametrize("business", ["sms_signing"])
+@pytest.mark.parametrize("business", ["sms_signing", "customer_info_maintenance"])
 async def test_precheck_is_per_business(live: LiveServer, business: str) -> None:
-    result = await live.precheck(business)
-    assert result["passed"]
+    result = await live.precheck(business)  # 客户信息维护 concerns no account: none is entered
+    assert result["passed"], result
+    sid = live.services.identity.prechecks[result["precheck_id"]].session_id
+    stored = live.settings.data_dir / "identity_photos" / sid
+    assert sorted(p.name for p in stored.iterdir()) == ["id_back", "id_front", "id_portrait"]
+    assert stored.stat().st_mode & 0o077 == 0 and (stored / "id_front").stat().st_mode & 0o077 == 0
     res = await live.http.post(
         "/api/customer/tickets", json={"business_type": "password_reset", "precheck_id": result["precheck_id"]}
     )
