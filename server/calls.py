@@ -28,6 +28,7 @@ from server.db import Database, SessionStatus, parse_iso
 from server.queueing import CallQueue, Offer, QueueEntry
 from server.security import hash_token, new_session_id, new_token, token_matches
 from server.settings import Settings
+from server.versions import VersionDecision, decide
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class SeatLink:
     session_id: str | None = None  # offered (RESERVED) or current (IN_CALL) session
     ring_timer: asyncio.TimerHandle | None = None
     last_stats: int | None = None
+    version: VersionDecision | None = None
+    """The client-version verdict for this connection (灰度升级); below the minimum it may not go ready."""
 
 
 @dataclass
@@ -332,9 +335,18 @@ class CallCoordinator:
             old.peer.close(CLOSE_REPLACED, "该坐席已在其他地方登录")
         first_seat = not self.seats
         seat = SeatLink(seat_id, display_name, peer, token_hash, reason="login")
+        seat.version = self.client_version_decision(seat_id, token_hash)
         self.seats[seat_id] = seat
         peer.send(wire.Welcome(seat_id=seat_id, display_name=display_name, state=seat.state, server_time=self.clock()))
         peer.send(wire.SeatStateChanged(state=seat.state, reason=seat.reason))
+        if not seat.version.may_take_calls:
+            logger.warning(
+                "seat %s: client %s below minimum %s: may not go ready",
+                seat_id,
+                seat.version.client_version or "-",
+                seat.version.minimum,
+            )
+            peer.send(wire.Notice(code="client_outdated", message=seat.version.message))
         self._push_queue_status()
         self._push_seat_stats(seat)
         logger.info("seat %s: connected", seat_id)
@@ -342,6 +354,14 @@ class CallCoordinator:
             for live in self._waiting():
                 if live.peer:
                     live.peer.send(SEAT_ONLINE)
+
+    def client_version_decision(self, seat_id: str, token_hash: str) -> VersionDecision:
+        """The version verdict for a seat's connection, decided again from the version stored with its token.
+
+        Decided at each (re)connect with the current policy, so a policy change applies at the next reconnect and
+        the verdict survives a server restart.
+        """
+        return decide(self.settings.client_versions, seat_id, self.db.token_client_version(token_hash))
 
     def seat_disconnected(self, seat_id: str, peer: Peer, server_stopping: bool = False) -> None:
         """A seat's connection closed (``server_stopping``: because the server shuts down)."""
@@ -386,6 +406,11 @@ class CallCoordinator:
 
     def _set_state(self, seat: SeatLink, message: wire.SeatSetState) -> None:
         target = wire.SeatState(message.state)
+        if target == wire.SeatState.READY and seat.version is not None and not seat.version.may_take_calls:
+            # A seat that never becomes READY is never offered a call (queue offers and consults need READY).
+            logger.info("seat %s: ready refused, client %s outdated", seat.seat_id, seat.version.client_version)
+            self._error(seat.peer, "client_outdated", seat.version.message)
+            return
         if seat.state == wire.SeatState.IN_CALL:
             self._error(seat.peer, "in_call", "通话中无法切换示闲/示忙状态", seat.session_id)
             return

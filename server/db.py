@@ -17,7 +17,7 @@ import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -112,6 +112,8 @@ _MIGRATIONS: dict[int, list[str]] = {
         )
         """,
     ],
+    # Staged upgrades (灰度升级): the client version a seat reported at login, decided again at each reconnect.
+    3: ["ALTER TABLE seat_tokens ADD COLUMN client_version TEXT"],
 }
 
 SEAT_ROLES = ("teller", "supervisor", "admin")
@@ -298,13 +300,29 @@ class Database:
 
     # --- seat tokens -----------------------------------------------------------------------------------------------
 
-    def add_token(self, token_hash: str, seat_id: str, created_at: datetime, expires_at: datetime) -> None:
-        """Store a new bearer token's hash."""
+    def add_token(
+        self,
+        token_hash: str,
+        seat_id: str,
+        created_at: datetime,
+        expires_at: datetime,
+        client_version: str | None = None,
+    ) -> None:
+        """Store a new bearer token's hash (and the client version the seat reported when it got it)."""
         with self._lock:
             self._conn.execute(
-                "INSERT INTO seat_tokens (token_hash, seat_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                (token_hash, seat_id, iso(created_at), iso(expires_at)),
+                "INSERT INTO seat_tokens (token_hash, seat_id, created_at, expires_at, client_version)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (token_hash, seat_id, iso(created_at), iso(expires_at), client_version),
             )
+
+    def token_client_version(self, token_hash: str) -> str | None:
+        """The client version reported at the login that issued this token (None: unknown or not reported)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT client_version FROM seat_tokens WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def seat_for_token(self, token_hash: str, now: datetime) -> str | None:
         """The seat a valid (known, unexpired, unrevoked) token belongs to, or None."""

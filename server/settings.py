@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from server.versions import VersionPolicy
+
 if TYPE_CHECKING:
     from server.identity.gates import GateConfig
 
@@ -102,6 +104,9 @@ class Settings(BaseModel):
         precheck_ttl_s: how long a passed pre-check (受理前核验) may be used to take a ticket.
         capture_timeout_s: how long the server waits for the customer's page to send a requested camera frame.
         id_image_max_bytes: largest accepted ID-card photo (each side).
+        client_versions: staged seat-client upgrades (灰度升级, TOML table ``[client_versions]``, see
+            ``server/versions.py``): recommended and minimum client version per seat group; a seat below the
+            minimum signs in but may not go ready.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -135,6 +140,7 @@ class Settings(BaseModel):
     precheck_ttl_s: float = Field(default=900.0, gt=0)
     capture_timeout_s: float = Field(default=10.0, gt=0, le=120)
     id_image_max_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=32 * 1024 * 1024)
+    client_versions: VersionPolicy = Field(default_factory=VersionPolicy)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

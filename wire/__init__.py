@@ -46,6 +46,7 @@ from wire.messages import (
 )
 from wire.rest import (
     BusinessSubmitRequest,
+    ClientVersionStatus,
     CreateTicketRequest,
     CreateTicketResponse,
     LoginRequest,
@@ -67,6 +68,7 @@ __all__ = [
     "CallTransferred",
     "CallWithdrawn",
     "CaptureRequest",
+    "ClientVersionStatus",
     "ConsultStatus",
     "CreateTicketRequest",
     "CreateTicketResponse",

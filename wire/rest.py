@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,13 +20,30 @@ class LoginRequest(BaseModel):
     client_version: str | None = Field(default=None, max_length=32)
 
 
+class ClientVersionStatus(BaseModel):
+    """The server's verdict on the seat client's version (灰度升级), decided at login from ``client_version``.
+
+    ``below_minimum``: the seat may sign in and read ``message`` but the server refuses ``set_state ready``
+    (error ``client_outdated``) until the client is upgraded.
+    """
+
+    status: Literal["ok", "upgrade_available", "below_minimum"]
+    recommended: str | None = None
+    minimum: str | None = None
+    message: str = ""
+
+
 class LoginResponse(BaseModel):
-    """A bearer token for the seat's HTTP calls and its WebSocket."""
+    """A bearer token for the seat's HTTP calls and its WebSocket.
+
+    ``client_version_status`` is optional (additive): None from a server without version gating.
+    """
 
     token: str
     seat_id: str
     display_name: str
     expires_at: datetime
+    client_version_status: ClientVersionStatus | None = None
 
 
 class CreateTicketRequest(BaseModel):

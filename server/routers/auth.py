@@ -13,6 +13,7 @@ from pydantic import BaseModel
 import wire
 from server.deps import SeatDep, ServicesDep
 from server.security import hash_token, mask_digits, new_token
+from server.versions import decide
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["auth"])
@@ -28,7 +29,11 @@ class SeatInfo(BaseModel):
 
 @router.post("/api/auth/login", response_model=wire.LoginResponse)
 async def login(body: wire.LoginRequest, services: ServicesDep) -> wire.LoginResponse:
-    """Exchange a seat id and password for a bearer token."""
+    """Exchange a seat id and password for a bearer token.
+
+    The reply carries the verdict on the reported client version (灰度升级, ``client_version_status``); an outdated
+    client still signs in (the teller must read why) but the coordinator refuses its ``set_state ready``.
+    """
     throttle = services.login_throttle
     wait_s = throttle.retry_after(body.seat_id, services.clock())
     if wait_s is not None:
@@ -52,9 +57,22 @@ async def login(body: wire.LoginRequest, services: ServicesDep) -> wire.LoginRes
     now = services.clock()
     expires_at = now + timedelta(seconds=services.settings.token_lifetime_s)
     token = new_token()
-    services.db.add_token(hash_token(token), seat.seat_id, now, expires_at)
-    logger.info("seat %s logged in (client %s)", seat.seat_id, body.client_version or "-")
-    return wire.LoginResponse(token=token, seat_id=seat.seat_id, display_name=seat.display_name, expires_at=expires_at)
+    services.db.add_token(hash_token(token), seat.seat_id, now, expires_at, client_version=body.client_version)
+    decision = decide(services.settings.client_versions, seat.seat_id, body.client_version)
+    logger.info(
+        "seat %s logged in (client %s: %s, group %s)",
+        seat.seat_id,
+        body.client_version or "-",
+        decision.status.value,
+        decision.group,
+    )
+    return wire.LoginResponse(
+        token=token,
+        seat_id=seat.seat_id,
+        display_name=seat.display_name,
+        expires_at=expires_at,
+        client_version_status=wire.ClientVersionStatus.model_validate(decision.to_wire()),
+    )
 
 
 @router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
