@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QSettings, Slot
 
 from seat_client.controller import SeatController
 from seat_client.gc_guard import install_main_thread_gc
@@ -177,7 +177,7 @@ def build_seat_app(
         The SeatApp; ``await app.start(password)`` signs in.
     """
     install_main_thread_gc()
-    controller = SeatController(settings, exit_after_calls=exit_after_calls)
+    controller = SeatController(settings, exit_after_calls=exit_after_calls, settings_path=settings_path)
     window = MainWindow()
     dialog = LoginDialog(settings.server_url, settings.seat_id)
     shots = ScreenshotRecorder(window, screenshot_dir, screenshot_interval_ms) if screenshot_dir else None
@@ -185,6 +185,10 @@ def build_seat_app(
     window.closing.connect(controller.request_shutdown)
     workstation = WorkstationService(controller)
     WorkstationBinder(workstation, window)
+    if settings_path is not None:  # the real program: window layout remembered next to seat.json
+        layout = QSettings(str(settings_path.with_name("layout.ini")), QSettings.Format.IniFormat)
+        window.restore_layout(layout)
+        window.closing.connect(lambda: window.save_layout(layout))
     seat = SeatApp(controller, window, dialog, shots, binder, settings_path, workstation)
     dialog.accepted.connect(seat.remember_login)
     return seat
