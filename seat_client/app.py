@@ -177,7 +177,7 @@ def build_seat_app(
         The SeatApp; ``await app.start(password)`` signs in.
     """
     install_main_thread_gc()
-    controller = SeatController(settings, exit_after_calls=exit_after_calls, settings_path=settings_path)
+    controller = SeatController(settings, exit_after_calls=exit_after_calls)
     window = MainWindow()
     dialog = LoginDialog(settings.server_url, settings.seat_id)
     shots = ScreenshotRecorder(window, screenshot_dir, screenshot_interval_ms) if screenshot_dir else None
