@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from seat_client.resources import resource_path
 from seat_client.views.main_window import MainWindow
+from seat_client.workstation.diagnostics import current_log_file, diagnostics_text
 from seat_client.workstation.service import WorkstationService
 from seat_client.workstation.state import WorkstationState
 
@@ -79,6 +80,7 @@ class WorkstationBinder(QObject):
         w.signature_panel.rejectRequested.connect(service.reject_signature)
         w.business_panel.submitRequested.connect(service.submit_business)
         w.wrap_up_panel.finishRequested.connect(service.finish_wrap_up)
+        w.diagnostics_action.triggered.connect(self.copy_diagnostics)
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(QIcon(str(resource_path("icons", "videoteller.svg"))), w)
@@ -91,6 +93,23 @@ class WorkstationBinder(QObject):
     def _changed(self, aspect: str) -> None:
         for panel in self._panels.get(aspect, ()):
             panel.show_state(self.service.state)
+
+    @Slot()
+    def copy_diagnostics(self) -> str:
+        """Put versions, counters, the call's state (masked) and the log tail on the clipboard; returns the text."""
+        state = self.service.state
+        summary = {
+            "phase": state.phase,
+            "session_id": state.call.session_id if state.call else None,
+            "gates": {g.gate: g.status for g in state.gates},
+            "snapshots": len(state.snapshots),
+            "signature": state.signature.state,
+            "timeline_events": len(state.timeline),
+        }
+        text = diagnostics_text(self.service.controller.snapshot(), summary, current_log_file())
+        QApplication.clipboard().setText(text)
+        self.window.show_message("诊断信息已复制到剪贴板")
+        return text
 
     @Slot(bool)
     def _recording(self, on: bool) -> None:

@@ -188,3 +188,19 @@ def test_wrap_up_and_timeline(window: MainWindow) -> None:
     assert window.work_tabs.currentIndex() == MainWindow.TABS.index("wrap_up")
     texts = [window.timeline_panel.events.item(i).text() for i in range(window.timeline_panel.events.count())]
     assert any("来电振铃" in t for t in texts) and any("客户已挂断" in t for t in texts)
+
+
+def test_copy_diagnostics_puts_versions_counters_and_state_on_the_clipboard(qtbot: QtBot, qasync_loop) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    from seat_client.app import build_seat_app
+    from seat_client.settings import SeatSettings
+
+    seat = build_seat_app(SeatSettings(server_url="http://127.0.0.1:9", seat_id="T001", camera="fake-pattern"))
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    seat.window.diagnostics_action.trigger()
+    text = QApplication.clipboard().text()
+    assert text.startswith("VideoTeller 坐席工作台 诊断信息")
+    assert '"seat_id": "T001"' in text and '"phase": "idle"' in text
+    assert "已复制" in seat.window.statusBar().currentMessage()
