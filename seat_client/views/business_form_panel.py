@@ -29,7 +29,8 @@ class BusinessFormPanel(QGroupBox):
     """``params`` for ``POST /api/sessions/{id}/business``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("业务办理", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("业务办理"))
         self.block_label = QLabel("暂无通话")
         self.block_label.setObjectName("blockLabel")
         self.block_label.setWordWrap(True)

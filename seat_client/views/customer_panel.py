@@ -14,7 +14,8 @@ class CustomerPanel(QGroupBox):
     """Who the customer is, as the precheck established it (all identifiers masked by the server)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("客户信息", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("客户信息"))
         self.portrait = QLabel("证件照")
         self.portrait.setObjectName("portraitLabel")
         self.portrait.setFixedSize(96, 120)

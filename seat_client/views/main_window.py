@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("VideoTeller 坐席工作台")
+        self.setWindowTitle(self.tr("VideoTeller 坐席工作台"))
         self.setObjectName("mainWindow")
         self.resize(1366, 768)
         self.stage = _VideoStage()
@@ -111,11 +111,11 @@ class MainWindow(QMainWindow):
         self.work_tabs = QTabWidget()
         self.work_tabs.setObjectName("workTabs")
         for panel, title in (
-            (self.customer_panel, "客户信息"),
-            (self.verification_panel, "身份核验"),
-            (self.signature_panel, "签名审核"),
-            (self.business_panel, "业务办理"),
-            (self.wrap_up_panel, "话后整理"),
+            (self.customer_panel, self.tr("客户信息")),
+            (self.verification_panel, self.tr("身份核验")),
+            (self.signature_panel, self.tr("签名审核")),
+            (self.business_panel, self.tr("业务办理")),
+            (self.wrap_up_panel, self.tr("话后整理")),
         ):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
@@ -174,13 +174,13 @@ class MainWindow(QMainWindow):
             self.addAction(act)
             return act
 
-        self.answer_action = action("接听", "F5", lambda: _click(self.call_panel.answer_button))
-        self.hangup_action = action("挂断", "F6", lambda: _click(self.call_panel.hangup_button))
-        self.snapshot_action = action("抓拍", "F8", lambda: _click(self.snapshot_strip.capture_button))
-        self.next_step_action = action("下一步话术", "F9", lambda: _click(self.script_panel.next_button))
-        self.settings_action = QAction("设置…", self)
-        self.diagnostics_action = QAction("复制诊断信息", self)
-        menu = self.menuBar().addMenu("工作台")
+        self.answer_action = action(self.tr("接听"), "F5", lambda: _click(self.call_panel.answer_button))
+        self.hangup_action = action(self.tr("挂断"), "F6", lambda: _click(self.call_panel.hangup_button))
+        self.snapshot_action = action(self.tr("抓拍"), "F8", lambda: _click(self.snapshot_strip.capture_button))
+        self.next_step_action = action(self.tr("下一步话术"), "F9", lambda: _click(self.script_panel.next_button))
+        self.settings_action = QAction(self.tr("设置…"), self)
+        self.diagnostics_action = QAction(self.tr("复制诊断信息"), self)
+        menu = self.menuBar().addMenu(self.tr("工作台"))
         for act in (self.answer_action, self.hangup_action, self.snapshot_action, self.next_step_action):
             menu.addAction(act)
         menu.addSeparator()
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
 
     def set_recording(self, on: bool) -> None:
         """The 双录 indicator (driven by the recorder through the controller)."""
-        self.recording_label.setText("● 双录中" if on else "○ 未录制")
+        self.recording_label.setText(self.tr("● 双录中") if on else self.tr("○ 未录制"))
         self.recording_label.setProperty("recording", on)
         self.recording_label.style().unpolish(self.recording_label)
         self.recording_label.style().polish(self.recording_label)

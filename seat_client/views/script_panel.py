@@ -16,7 +16,8 @@ class ScriptPanel(QGroupBox):
     stepSelected = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("话术", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("话术"))
         self.title_label = QLabel("暂无通话")
         self.title_label.setObjectName("scriptTitle")
         self.steps = QListWidget()

@@ -27,7 +27,8 @@ class SignaturePanel(QGroupBox):
     """Reason shown to the customer."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("签名审核", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("签名审核"))
         self.canvas = SignatureCanvas()
         self.status_label = QLabel(STATE_TEXT["none"])
         self.status_label.setWordWrap(True)

@@ -11,7 +11,8 @@ class TimelinePanel(QGroupBox):
     """A list that only grows during a call (cleared after wrap-up)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("会话时间线", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("会话时间线"))
         self.events = QListWidget()
         self.events.setObjectName("timeline")
         self.events.setWordWrap(True)

@@ -47,7 +47,8 @@ class VerificationPanel(QGroupBox):
     """question_id, choice index or None (the customer could not answer)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("身份核验", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("身份核验"))
         self.banner = QLabel("")
         self.banner.setObjectName("gateFailedBanner")
         self.banner.setWordWrap(True)

@@ -15,7 +15,8 @@ class WrapUpPanel(QGroupBox):
     """The notes."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("话后整理", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("话后整理"))
         self.countdown = QLabel("")
         self.countdown.setObjectName("timerLabel")
         self.notes = QPlainTextEdit()

@@ -1,0 +1,67 @@
+"""UI language: Chinese (zh_CN, the source strings) by default, English from ``resources/i18n/videoteller_en``.
+
+The ``.ts`` source is in the repository; the ``.qm`` is built by ``scripts/build-translations`` (pyside6-lupdate /
+pyside6-lrelease from the venv) and is not committed, so a fresh clone builds it at first use from the ``.ts``
+into the user cache directory (``pyside6-lrelease`` next to the running Python).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QCoreApplication, QTranslator
+
+from seat_client.resources import resources_root
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh_CN"
+
+
+def ts_path(language: str) -> Path:
+    """The translation source of ``language``."""
+    return resources_root() / "i18n" / f"videoteller_{language}.ts"
+
+
+def _lrelease() -> str | None:
+    local = Path(sys.executable).with_name("pyside6-lrelease")
+    return str(local) if local.exists() else shutil.which("pyside6-lrelease")
+
+
+def qm_path(language: str) -> Path | None:
+    """A compiled translation: next to the ``.ts`` (built by the script or bundled), else built now into the cache."""
+    built = ts_path(language).with_suffix(".qm")
+    if built.exists():
+        return built
+    source = ts_path(language)
+    tool = _lrelease()
+    if not source.exists() or tool is None:
+        return None
+    cached = Path(platformdirs.user_cache_dir("VideoTeller", "VideoTeller")) / "i18n" / built.name
+    if not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([tool, str(source), "-qm", str(cached)], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            logger.error("could not build %s: %s", cached.name, result.stderr.strip())
+            return None
+    return cached
+
+
+def install_translator(app: QCoreApplication | None, language: str) -> QTranslator | None:
+    """Translate the UI into ``language`` (None and Chinese when it is the default or unavailable)."""
+    if app is None or language == DEFAULT_LANGUAGE:
+        return None
+    path = qm_path(language)
+    translator = QTranslator(app)
+    if path is None or not translator.load(str(path)):
+        logger.warning("no translation for %r: the UI stays in Chinese", language)
+        return None
+    app.installTranslator(translator)
+    logger.info("UI language %s from %s", language, path)
+    return translator
