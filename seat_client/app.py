@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Slot
 
 from seat_client.controller import SeatController
 from seat_client.gc_guard import install_main_thread_gc
+from seat_client.i18n import DEFAULT_LANGUAGE, install_translator
 from seat_client.screenshots import ScreenshotRecorder
 from seat_client.settings import SeatSettings, SettingsError, load_settings, save_settings
 from seat_client.views.login_dialog import LoginDialog
@@ -177,6 +179,7 @@ def build_seat_app(
         The SeatApp; ``await app.start(password)`` signs in.
     """
     install_main_thread_gc()
+    install_translator(QCoreApplication.instance(), os.environ.get("VT_SEAT_LANGUAGE", DEFAULT_LANGUAGE))
     controller = SeatController(settings, exit_after_calls=exit_after_calls)
     window = MainWindow()
     dialog = LoginDialog(settings.server_url, settings.seat_id)
