@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 
 import numpy as np
 
@@ -27,7 +26,7 @@ def _gate_snapshot(statuses: dict[str, str], *, face_scores: dict[str, float | N
         status = statuses.get(name, "pending")
         entry: dict = {"gate": name, "status": status, "attempts": 0 if status == "pending" else 1, "max_attempts": 3}
         if name == "network_check" and status != "pending":
-            entry["results"] = [{"outcome": "一致" if status == "passed" else "身份信息不一致"}]
+            entry["results"] = [{"verdict_label": "一致" if status == "passed" else "姓名与身份证号不一致"}]
             if status == "failed":
                 entry["attempts"] = 3
                 entry["teller_message"] = "联网核查三次均返回不一致,受理终止"
@@ -35,13 +34,32 @@ def _gate_snapshot(statuses: dict[str, str], *, face_scores: dict[str, float | N
             entry["scores"] = face_scores
         if name == "questions" and status == "passed":
             entry["results"] = [
-                {"question": "您的开户网点在哪个城市?", "correct": True},
-                {"question": "您最近一笔转账的金额区间?", "correct": True},
-                {"question": "您名下有几张本行借记卡?", "correct": False},
+                {"attempt": 1, "answered": 3, "correct": 2, "results": {"q1": True, "q2": True, "q3": False}}
             ]
         gates.append(entry)
     failed = "failed" in statuses.values()
+    questions = [
+        {
+            "question_id": "q1",
+            "kind": "branch",
+            "prompt": "您的开户网点在哪个城市?",
+            "choices": ["北京", "上海", "广州"],
+        },
+        {
+            "question_id": "q2",
+            "kind": "last_transfer",
+            "prompt": "您最近一笔转账的金额区间?",
+            "choices": ["1千以下", "1千-1万"],
+        },
+        {
+            "question_id": "q3",
+            "kind": "cards",
+            "prompt": "您名下有几张本行借记卡?",
+            "choices": ["1张", "2张", "3张及以上"],
+        },
+    ]
     return {
+        "questions": questions if statuses.get("questions") == "passed" else None,
         "gates": gates,
         "terminated": failed,
         "all_passed": all(statuses.get(g) == "passed" for g in GATES),
@@ -119,26 +137,26 @@ GOOD_SCORES: dict[str, float | None] = {"id_vs_live": 0.71, "network_vs_live": 0
 def build_state(name: str, frame: np.ndarray) -> WorkstationState:
     """The named demo state: idle, ringing, gates_passed, gate_failed, signature_review, wrap_up."""
     state = WorkstationState("T001", "张三", clock=lambda: NOW)
-    builders: dict[str, Callable[[], None]] = {
-        "idle": lambda: None,
-        "ringing": lambda: state.ring(_call()),
-        "gates_passed": lambda: (_in_call(state, PASSED, GOOD_SCORES), _snapshot(state, frame)),
-        "gate_failed": lambda: _in_call(state, {"precheck": "passed", "network_check": "failed"}, None),
-        "signature_review": lambda: (
-            _in_call(state, PASSED, GOOD_SCORES),
-            _snapshot(state, frame),
-            _snapshot(state, frame),
-            state.signature_submitted(demo_signature(), 1),
-        ),
-        "wrap_up": lambda: (
-            _in_call(state, PASSED, GOOD_SCORES),
-            state.signature_submitted(demo_signature(), 1),
-            state.signature_decided(True),
-            state.business_done(True, "密码重置成功(流水号 CB20261121000123)"),
-            state.ended("客户已挂断", wrap_up_s=30),
-        ),
-    }
-    builders[name]()
+    if name == "ringing":
+        state.ring(_call())
+    elif name == "gates_passed":
+        _in_call(state, PASSED, GOOD_SCORES)
+        _snapshot(state, frame)
+    elif name == "gate_failed":
+        _in_call(state, {"precheck": "passed", "network_check": "failed"}, None)
+    elif name == "signature_review":
+        _in_call(state, PASSED, GOOD_SCORES)
+        _snapshot(state, frame)
+        _snapshot(state, frame)
+        state.signature_submitted(demo_signature(), 1)
+    elif name == "wrap_up":
+        _in_call(state, PASSED, GOOD_SCORES)
+        state.signature_submitted(demo_signature(), 1)
+        state.signature_decided(True)
+        state.business_done(True, "密码重置成功(流水号 CB20261121000123)")
+        state.ended("客户已挂断", wrap_up_s=30)
+    elif name != "idle":
+        raise ValueError(f"unknown state {name!r}")
     return state
 
 

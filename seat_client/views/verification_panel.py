@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -78,6 +79,14 @@ class VerificationPanel(QGroupBox):
         self.liveness_label = QLabel("活体检测:未开始")
         self.questions_list = QListWidget()
         self.questions_list.setMaximumHeight(90)
+        self.answer_combo = QComboBox()
+        self.answer_button = QPushButton("记录答案")
+        self.answer_button.setEnabled(False)
+        self.answer_combo.setEnabled(False)
+        self._questions: dict[str, list[str]] = {}
+        self._marks: dict[str, bool | None] = {}
+        self.questions_list.currentRowChanged.connect(lambda _row: self._refresh_answer_row())
+        self.answer_button.clicked.connect(self._answer)
         self.action_buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()
         for gate, label in GATE_ACTIONS:
@@ -98,6 +107,31 @@ class VerificationPanel(QGroupBox):
         layout.addWidget(self.liveness_label)
         layout.addWidget(QLabel("私密问题"))
         layout.addWidget(self.questions_list)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.answer_combo, 1)
+        answer_row.addWidget(self.answer_button)
+        layout.addLayout(answer_row)
+
+    def _current_question(self) -> str | None:
+        item = self.questions_list.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def _refresh_answer_row(self) -> None:
+        """The selected question's options (and 无法回答) while it has no answer yet."""
+        qid = self._current_question()
+        open_question = qid is not None and qid in self._questions and self._marks.get(qid) is None
+        self.answer_combo.clear()
+        if open_question and qid is not None:
+            for index, choice in enumerate(self._questions[qid]):
+                self.answer_combo.addItem(choice, index)
+            self.answer_combo.addItem("客户无法回答", None)
+        self.answer_combo.setEnabled(open_question)
+        self.answer_button.setEnabled(open_question)
+
+    def _answer(self) -> None:
+        qid = self._current_question()
+        if qid is not None:
+            self.questionMarked.emit(qid, self.answer_combo.currentData())
 
     def set_network_photo(self, jpeg: bytes | None) -> None:
         """The registered photo returned by 联网核查 (read-only)."""
@@ -140,7 +174,7 @@ class VerificationPanel(QGroupBox):
         network = state.gate("network_check")
         if network is not None:
             last = network.results[-1] if network.results else {}
-            outcome = last.get("outcome") or last.get("result") or ""
+            outcome = last.get("verdict_label") or last.get("outcome") or last.get("error") or ""
             mark = STATUS_MARKS.get(network.status, network.status)
             text = f"联网核查:{mark} 第{network.attempts}/{network.max_attempts}次"
             self.network_label.setText(text + (f"\n结果:{outcome}" if outcome else ""))
@@ -163,12 +197,19 @@ class VerificationPanel(QGroupBox):
         if liveness is not None:
             self.liveness_label.setText(f"活体检测:{STATUS_MARKS.get(liveness.status, liveness.status)}")
         self.questions_list.clear()
-        questions = state.gate("questions")
-        for result in questions.results if questions else ():
-            text = str(result.get("question") or result.get("question_id") or "问题")
-            correct = result.get("correct")
-            mark = "✔" if correct is True else "✘" if correct is False else "?"
-            item = QListWidgetItem(f"{mark} {text}")
+        marks = state.question_marks()
+        for q in state.questions:
+            qid = str(q.get("question_id") or "")
+            correct = marks.get(qid)
+            mark = "✔" if correct is True else "✘" if correct is False else "○"
+            choices = " / ".join(str(c) for c in q.get("choices") or [])
+            item = QListWidgetItem(f"{mark} {q.get('prompt') or qid}" + (f"\n    {choices}" if choices else ""))
+            item.setData(Qt.ItemDataRole.UserRole, qid)
             if correct is False:
                 item.setForeground(Qt.GlobalColor.red)
+            elif correct is True:
+                item.setForeground(Qt.GlobalColor.darkGreen)
             self.questions_list.addItem(item)
+        self._questions = {str(q.get("question_id")): list(q.get("choices") or []) for q in state.questions}
+        self._marks = marks
+        self._refresh_answer_row()

@@ -75,6 +75,7 @@ class WorkstationBinder(QObject):
         w.script_panel.nextStepRequested.connect(service.next_step)
         w.script_panel.stepSelected.connect(service.go_to_step)
         w.verification_panel.gateActionRequested.connect(service.gate_action)
+        w.verification_panel.questionMarked.connect(service.answer_question)
         w.signature_panel.requestRequested.connect(service.request_signature)
         w.signature_panel.acceptRequested.connect(service.accept_signature)
         w.signature_panel.rejectRequested.connect(service.reject_signature)

@@ -141,6 +141,8 @@ class WorkstationState:
         self.gates_terminated = False
         self.gates_all_passed = False
         self.face_threshold = FACE_THRESHOLD
+        self.questions: list[dict[str, Any]] = []
+        """Private questions (私密问题) as the server shows them: question_id, prompt, choices (never the answer)."""
         self.script: CallScript | None = None
         self.script_values: dict[str, str] = {}
         self.step_index = 0
@@ -237,6 +239,7 @@ class WorkstationState:
         self.gates = []
         self.gates_terminated = False
         self.gates_all_passed = False
+        self.questions = []
         self.script = None
         self.script_values = {}
         self.step_index = 0
@@ -272,9 +275,14 @@ class WorkstationState:
         self.gates = views
         self.gates_terminated = bool(snapshot.get("terminated"))
         self.gates_all_passed = bool(snapshot.get("all_passed")) and not self.gates_terminated
+        face = next((v for v in views if v.gate == "face"), None)
         threshold = snapshot.get("face_threshold")
+        if face is not None and face.results and isinstance(face.results[-1].get("threshold"), int | float):
+            threshold = face.results[-1]["threshold"]
         if isinstance(threshold, int | float):
             self.face_threshold = float(threshold)
+        questions = snapshot.get("questions")
+        self.questions = [dict(q) for q in questions if isinstance(q, dict)] if isinstance(questions, list) else []
         for view in views:
             if before.get(view.gate) != view.status and view.status in ("passed", "failed", "running"):
                 verb = {"passed": "通过", "failed": "未通过", "running": "进行中"}[view.status]
@@ -283,6 +291,13 @@ class WorkstationState:
         if teller_message and not any(v.teller_message == teller_message for v in views):
             self.log("gate", teller_message)
         self._changed("gates", "business")
+
+    def question_marks(self) -> dict[str, bool | None]:
+        """question_id -> correct (True/False) or None (not answered yet), from the questions gate's last result."""
+        gate = self.gate("questions")
+        last = gate.results[-1] if gate and gate.results else {}
+        marks = last.get("results") if isinstance(last, dict) else None
+        return {str(k): v for k, v in marks.items()} if isinstance(marks, dict) else {}
 
     def gate(self, name: str) -> GateView | None:
         """One gate's view."""

@@ -204,3 +204,30 @@ def test_copy_diagnostics_puts_versions_counters_and_state_on_the_clipboard(qtbo
     assert text.startswith("VideoTeller 坐席工作台 诊断信息")
     assert '"seat_id": "T001"' in text and '"phase": "idle"' in text
     assert "已复制" in seat.window.statusBar().currentMessage()
+
+
+def test_private_questions_marked_and_answer_recorded(qtbot: QtBot, window: MainWindow) -> None:
+    state = in_call()
+    snap = gate_snapshot(precheck="passed", network_check="passed", face="passed", liveness="passed")
+    snap["gates"][4].update(status="running", results=[{"attempt": 1, "results": {"q1": True, "q2": None}}])
+    snap["questions"] = [
+        {"question_id": "q1", "prompt": "您的开户网点在哪个城市?", "choices": ["北京", "上海"]},
+        {"question_id": "q2", "prompt": "您名下有几张本行借记卡?", "choices": ["1张", "2张"]},
+    ]
+    state.apply_gate_snapshot(snap)
+    panel = window.verification_panel
+    panel.show_state(state)
+    assert panel.questions_list.item(0).text().startswith("✔ 您的开户网点")
+    assert panel.questions_list.item(1).text().startswith("○ 您名下有几张")
+    panel.questions_list.setCurrentRow(0)
+    assert not panel.answer_button.isEnabled()  # already answered
+    panel.questions_list.setCurrentRow(1)
+    assert panel.answer_button.isEnabled() and panel.answer_combo.count() == 3  # two options + 无法回答
+    panel.answer_combo.setCurrentIndex(1)
+    with qtbot.waitSignal(panel.questionMarked) as marked:
+        panel.answer_button.click()
+    assert marked.args == ["q2", 1]
+    panel.answer_combo.setCurrentIndex(2)
+    with qtbot.waitSignal(panel.questionMarked) as unanswered:
+        panel.answer_button.click()
+    assert unanswered.args == ["q2", None]
