@@ -330,6 +330,20 @@ class WorkstationService(QObject):
         if isinstance(snapshot, dict) and self.state.call is call:
             self.state.apply_gate_snapshot(snapshot)
 
+    @asyncSlot(str, object)
+    async def answer_question(self, question_id: str, choice: object) -> None:
+        """Record the option the customer chose for a private question (None: could not answer)."""
+        call = self.state.call
+        if call is None or self.api is None:
+            return
+        try:
+            await self.api.answer_question(call.session_id, question_id, choice if isinstance(choice, int) else None)
+        except WorkstationApiError as exc:
+            self.message.emit(exc.message)
+        snapshot = await self._quiet(self.api.gates(call.session_id))
+        if isinstance(snapshot, dict) and self.state.call is call:
+            self.state.apply_gate_snapshot(snapshot)
+
     # --- 签名 ---
 
     @asyncSlot()
