@@ -172,6 +172,7 @@ def create_app(
             identity.PRECHECK_PATH: 2 * settings.id_image_max_bytes + 64 * 1024,
             identity.FRAMES_PATH_PREFIX: identity.MAX_FRAME_BYTES + 16 * 1024,
             evidence_uploads.UPLOAD_PREFIX: evidence_uploads.MAX_SNAPSHOT_BYTES + 16 * 1024,
+            recordings.UPLOAD_PATH_PREFIX: recordings.UPLOAD_BODY_LIMIT,
         },
     )
     for module in (auth, customer, identity, sessions, signalling, health):
