@@ -83,3 +83,54 @@ def test_browser_customer_signs_teller_rejects_then_accepts(qtbot: QtBot, qasync
     assert "signature.rejected" in kinds
     accepted = next(e for e in events if e["kind"] == "signature.accepted")
     assert len(accepted["detail"]["png_sha256"]) == 64 and len(accepted["detail"]["strokes_sha256"]) == 64
+
+
+def test_gates_drive_the_verification_panel_and_the_server_refuses_business_before_they_pass(
+    qtbot: QtBot, qasync_loop, live_server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    """联网核查 from the panel's button passes (sandbox bank); the face check uses the page's camera frame (Chromium's
+    fake pattern has no face, so the attempt fails and may be retried); the business form stays disabled and a
+    submit anyway is refused by the server with its Chinese reason."""
+    seat = _seat(qtbot, live_server)
+    service = seat.workstation
+    assert service is not None
+    panel = seat.window.verification_panel
+
+    async def scenario() -> None:
+        async with _browser_customer(live_server) as customer:
+            await _connect(seat, customer)
+            await wait_until(lambda: service.state.gate("precheck") is not None, message="gate snapshot loaded")
+            precheck = service.state.gate("precheck")
+            assert precheck is not None and precheck.status == "passed"
+            await wait_until(lambda: panel.action_buttons["network_check"].isEnabled(), message="联网核查 button")
+            panel.action_buttons["network_check"].click()
+            await wait_until(
+                lambda: (g := service.state.gate("network_check")) is not None and g.status == "passed",
+                message="联网核查 passed",
+            )
+            assert "联网核查:✔ 通过 第1/3次" in panel.network_label.text()
+            await wait_until(
+                lambda: panel.network_photo.pixmap() is not None and not panel.network_photo.pixmap().isNull(),
+                message="registered photo shown",
+            )
+            panel.action_buttons["face"].click()
+            await wait_until(
+                lambda: (g := service.state.gate("face")) is not None and g.attempts >= 1 and g.status != "running",
+                timeout=40,
+                message="face attempt decided",
+            )
+            face = service.state.gate("face")
+            assert face is not None and face.status in ("pending", "failed", "passed")
+            business = seat.window.business_panel
+            assert not business.submit_button.isEnabled()
+            assert business.block_label.text() in ("身份核验尚未全部通过", "人脸比对未通过,不能办理业务")
+            service.submit_business({"reset_channel": "sms", "reason": "forgotten", "identity_confirmed": "yes"})
+            await wait_until(lambda: service.state.business_result is not None, message="server answered")
+            ok, message = service.state.business_result  # type: ignore[misc]
+            assert not ok and message  # refused by the server (gates not passed), reason in Chinese
+            assert any(ord(ch) > 0x4E00 for ch in message)
+            await customer.hang_up()
+            await wait_until(lambda: seat.window.call_panel.page == "idle", message="seat back to idle")
+        await seat.close()
+
+    run_async(qasync_loop, scenario(), timeout=180)
