@@ -4,18 +4,30 @@ other): state aspects to panel redraws, panel requests to service slots, focus, 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from seat_client.i18n import DEFAULT_LANGUAGE
 from seat_client.resources import resource_path
+from seat_client.settings import SettingsError, load_settings, save_settings
 from seat_client.views.main_window import MainWindow
+from seat_client.views.settings_dialog import SettingsDialog
 from seat_client.workstation.diagnostics import current_log_file, diagnostics_text
 from seat_client.workstation.service import WorkstationService
 from seat_client.workstation.state import WorkstationState
 
 logger = logging.getLogger(__name__)
+
+
+def saved_language(settings_path: Path | None) -> str:
+    """The UI language chosen in 设置 (``layout.ini`` next to ``seat.json``), else Chinese."""
+    if settings_path is None:
+        return DEFAULT_LANGUAGE
+    store = QSettings(str(settings_path.with_name("layout.ini")), QSettings.Format.IniFormat)
+    return str(store.value("ui/language", DEFAULT_LANGUAGE))
 
 
 def show_state_everywhere(window: MainWindow, state: WorkstationState) -> None:
@@ -39,10 +51,12 @@ def show_state_everywhere(window: MainWindow, state: WorkstationState) -> None:
 class WorkstationBinder(QObject):
     """Keeps the window's workstation panels in step with the service."""
 
-    def __init__(self, service: WorkstationService, window: MainWindow) -> None:
+    def __init__(self, service: WorkstationService, window: MainWindow, *, settings_path: Path | None = None) -> None:
         super().__init__(service)
         self.service = service
         self.window = window
+        self.settings_path = settings_path
+        self.settings_dialog: SettingsDialog | None = None
         w = window
         self._panels = {
             "call": (w.customer_panel, w.business_panel, w.signature_panel, w.snapshot_strip, w.verification_panel),
@@ -82,6 +96,7 @@ class WorkstationBinder(QObject):
         w.business_panel.submitRequested.connect(service.submit_business)
         w.wrap_up_panel.finishRequested.connect(service.finish_wrap_up)
         w.diagnostics_action.triggered.connect(self.copy_diagnostics)
+        w.settings_action.triggered.connect(self.open_settings)
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(QIcon(str(resource_path("icons", "videoteller.svg"))), w)
@@ -94,6 +109,51 @@ class WorkstationBinder(QObject):
     def _changed(self, aspect: str) -> None:
         for panel in self._panels.get(aspect, ()):
             panel.show_state(self.service.state)
+
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        """The 设置 dialog (opened with ``open()``, never ``exec()``)."""
+        settings = self.service.controller.settings
+        values = {
+            "server_url": settings.server_url,
+            "camera": settings.camera,
+            "microphone": settings.microphone,
+            "language": saved_language(self.settings_path),
+        }
+        dialog = SettingsDialog(values, self.window)
+        dialog.speakerTestRequested.connect(lambda: dialog.show_speaker_result(self.service.test_speaker()))
+        dialog.settingsAccepted.connect(self._save_settings)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(dict)
+    def _save_settings(self, values: dict[str, str]) -> None:
+        settings = self.service.controller.settings
+        settings.server_url, settings.camera, settings.microphone = (
+            values["server_url"],
+            values["camera"],
+            values["microphone"],
+        )
+        if self.settings_path is None:
+            self.window.show_message("设置已应用(本次运行)")
+            return
+        try:
+            stored = load_settings(self.settings_path, environ={})
+            stored.server_url, stored.camera, stored.microphone = (
+                settings.server_url,
+                settings.camera,
+                settings.microphone,
+            )
+            save_settings(stored, self.settings_path)
+        except (OSError, SettingsError) as exc:
+            logger.warning("could not save settings: %s", exc)
+            self.window.show_message("设置保存失败")
+            return
+        store = QSettings(str(self.settings_path.with_name("layout.ini")), QSettings.Format.IniFormat)
+        store.setValue("ui/language", values["language"])
+        store.sync()
+        self.window.show_message("设置已保存:服务器与设备在下次签入时生效,界面语言在重新启动后生效")
 
     @Slot()
     def copy_diagnostics(self) -> str:

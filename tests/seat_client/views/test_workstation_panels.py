@@ -231,3 +231,40 @@ def test_private_questions_marked_and_answer_recorded(qtbot: QtBot, window: Main
     with qtbot.waitSignal(panel.questionMarked) as unanswered:
         panel.answer_button.click()
     assert unanswered.args == ["q2", None]
+
+
+def test_settings_dialog_validates_saves_and_tests_the_speaker(qtbot: QtBot, qasync_loop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+
+    from seat_client.app import build_seat_app
+    from seat_client.settings import SeatSettings, load_settings
+    from seat_client.workstation.binding import WorkstationBinder
+
+    path = tmp_path / "seat.json"
+    seat = build_seat_app(
+        SeatSettings(server_url="http://127.0.0.1:9", seat_id="T001", camera="fake-pattern", microphone="fake-tone"),
+        settings_path=path,
+    )
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    assert seat.workstation is not None
+    binder = seat.workstation.findChild(WorkstationBinder)
+    assert binder is not None
+    dialog = binder.open_settings()
+    qtbot.addWidget(dialog)
+    assert dialog.isVisible() and dialog.server_edit.text() == "http://127.0.0.1:9"
+    dialog.speaker_button.click()
+    assert dialog.speaker_status.text().startswith("已播放测试音")
+    dialog.server_edit.setText("bank-server:8000")
+    with qtbot.assertNotEmitted(dialog.settingsAccepted):
+        dialog._accept()
+    assert "http://" in dialog.error_label.text()
+    dialog.server_edit.setText("https://vt.bank.example:8443/")
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+    with qtbot.waitSignal(dialog.settingsAccepted):
+        dialog._accept()
+    stored = load_settings(path, environ={})
+    assert stored.server_url == "https://vt.bank.example:8443" and stored.camera == "fake-pattern"
+    assert QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat).value("ui/language") == "en"
+    run_async_close = seat.controller.shutdown  # nothing was started; the controller shuts down cleanly
+    qasync_loop.run_until_complete(run_async_close())

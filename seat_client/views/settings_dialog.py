@@ -1,0 +1,100 @@
+"""Settings dialog (设置): server, camera, microphone, speaker test, UI language."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seat_client.i18n import LANGUAGES
+
+CAMERA_CHOICES = (("auto", "自动(第一个摄像头)"), ("fake-pattern", "测试画面"), ("0", "摄像头 0"), ("1", "摄像头 1"))
+MICROPHONE_CHOICES = (("auto", "自动(默认麦克风)"), ("fake-tone", "测试音"), ("none", "不使用麦克风"))
+
+
+class SettingsDialog(QDialog):
+    """Edits the seat's settings; the binder saves them (the server and devices apply at the next sign-in)."""
+
+    speakerTestRequested = Signal()
+    settingsAccepted = Signal(dict)
+    """{server_url, camera, microphone, language}."""
+
+    def __init__(self, values: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("设置"))
+        self.server_edit = QLineEdit(values.get("server_url", ""))
+        self.camera_combo = self._combo(CAMERA_CHOICES, values.get("camera", "auto"))
+        self.microphone_combo = self._combo(MICROPHONE_CHOICES, values.get("microphone", "auto"))
+        self.language_combo = self._combo(tuple(LANGUAGES.items()), values.get("language", "zh_CN"), editable=False)
+        self.speaker_button = QPushButton(self.tr("测试扬声器"))
+        self.speaker_status = QLabel("")
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("errorLabel")
+        speaker = QHBoxLayout()
+        speaker.addWidget(self.speaker_button)
+        speaker.addWidget(self.speaker_status, 1)
+        form = QFormLayout()
+        form.addRow(self.tr("服务器地址"), self.server_edit)
+        form.addRow(self.tr("摄像头"), self.camera_combo)
+        form.addRow(self.tr("麦克风"), self.microphone_combo)
+        form.addRow(self.tr("扬声器"), speaker)
+        form.addRow(self.tr("界面语言"), self.language_combo)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(self.tr("服务器与设备在下次签入时生效,界面语言在重新启动后生效。")))
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        self.speaker_button.clicked.connect(self.speakerTestRequested)
+
+    @staticmethod
+    def _combo(choices: tuple[tuple[str, str], ...], current: str, *, editable: bool = True) -> QComboBox:
+        combo = QComboBox()
+        combo.setEditable(editable)
+        for value, label in choices:
+            combo.addItem(label, value)
+        index = combo.findData(current)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+        elif editable:
+            combo.setEditText(current)
+        return combo
+
+    @staticmethod
+    def _value(combo: QComboBox) -> str:
+        index = combo.findText(combo.currentText())
+        return str(combo.itemData(index)) if index >= 0 else combo.currentText().strip()
+
+    def values(self) -> dict[str, str]:
+        """What the dialog holds now."""
+        return {
+            "server_url": self.server_edit.text().strip().rstrip("/"),
+            "camera": self._value(self.camera_combo),
+            "microphone": self._value(self.microphone_combo),
+            "language": str(self.language_combo.currentData()),
+        }
+
+    def show_speaker_result(self, text: str) -> None:
+        """What the speaker test did."""
+        self.speaker_status.setText(text)
+
+    def _accept(self) -> None:
+        values = self.values()
+        if not values["server_url"].startswith(("http://", "https://")):
+            self.error_label.setText(self.tr("服务器地址应以 http:// 或 https:// 开头"))
+            return
+        self.error_label.setText("")
+        self.settingsAccepted.emit(values)
+        self.accept()
