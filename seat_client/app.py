@@ -11,12 +11,12 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Slot
 
 from seat_client.controller import SeatController
 from seat_client.gc_guard import install_main_thread_gc
-from seat_client.i18n import DEFAULT_LANGUAGE, install_translator
+from seat_client.i18n import install_translator
 from seat_client.screenshots import ScreenshotRecorder
 from seat_client.settings import SeatSettings, SettingsError, load_settings, save_settings
 from seat_client.views.login_dialog import LoginDialog
 from seat_client.views.main_window import MainWindow
-from seat_client.workstation.binding import WorkstationBinder
+from seat_client.workstation.binding import WorkstationBinder, saved_language
 from seat_client.workstation.service import WorkstationService
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def build_seat_app(
         The SeatApp; ``await app.start(password)`` signs in.
     """
     install_main_thread_gc()
-    install_translator(QCoreApplication.instance(), os.environ.get("VT_SEAT_LANGUAGE", DEFAULT_LANGUAGE))
+    install_translator(QCoreApplication.instance(), os.environ.get("VT_SEAT_LANGUAGE") or saved_language(settings_path))
     controller = SeatController(settings, exit_after_calls=exit_after_calls)
     window = MainWindow()
     dialog = LoginDialog(settings.server_url, settings.seat_id)
@@ -187,7 +187,7 @@ def build_seat_app(
     binder = _Binder(controller, window, dialog, shots)
     window.closing.connect(controller.request_shutdown)
     workstation = WorkstationService(controller)
-    WorkstationBinder(workstation, window)
+    WorkstationBinder(workstation, window, settings_path=settings_path)
     if settings_path is not None:  # the real program: window layout remembered next to seat.json
         layout = QSettings(str(settings_path.with_name("layout.ini")), QSettings.Format.IniFormat)
         window.restore_layout(layout)

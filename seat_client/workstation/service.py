@@ -14,9 +14,11 @@ import logging
 from typing import Any
 
 import av
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from qasync import asyncSlot
 
+from seat_client.audio.output import RemoteAudioOutput, create_audio_output
 from seat_client.controller import CUSTOMER, SeatController
 from seat_client.workstation.api import WorkstationApi, WorkstationApiError
 from seat_client.workstation.scripts import ScriptError, load_script_file
@@ -63,6 +65,7 @@ class WorkstationService(QObject):
         self._latest_customer_frame: av.VideoFrame | None = None
         self._snapshot_seq = 0
         self._capture_busy = False
+        self._test_output: RemoteAudioOutput | None = None
         self._focus = ""
         self._background: set[asyncio.Future[Any]] = set()
         self.state.subscribe(self._state_changed)
@@ -213,6 +216,18 @@ class WorkstationService(QObject):
         self.qualityChanged.emit(
             f"网络 RTT {rtt} · 丢包 {stats.loss_percent:.1f}% · {stats.recv_kbps:.0f} kbps · {fps} fps"
         )
+
+    def test_speaker(self) -> str:
+        """Play a one-second 440 Hz tone on the customer-audio output; returns what happened (Chinese)."""
+        output = self.controller.audio_output
+        if output is None:  # not signed in yet: a speaker of its own for the test
+            if self._test_output is None:
+                self._test_output = create_audio_output()
+            output = self._test_output
+        t = np.arange(48000) / 48000.0
+        tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes()
+        output.play(tone)
+        return f"已播放测试音({output.description})"
 
     # --- wrap-up ---
 
@@ -415,6 +430,9 @@ class WorkstationService(QObject):
         self._poll.stop()
         self._wrap_timer.stop()
         self.controller.remove_media_tap(self)
+        if self._test_output is not None:
+            self._test_output.close()
+            self._test_output = None
         if self.api is not None:
             await self.api.aclose()
             self.api = None
