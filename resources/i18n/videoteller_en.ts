@@ -103,6 +103,54 @@
     </message>
 </context>
 <context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="34" />
+        <source>设置</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="39" />
+        <source>测试扬声器</source>
+        <translation>Test speaker</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="47" />
+        <source>服务器地址</source>
+        <translation>Server address</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="48" />
+        <source>摄像头</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="49" />
+        <source>麦克风</source>
+        <translation>Microphone</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="50" />
+        <source>扬声器</source>
+        <translation>Speaker</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="51" />
+        <source>界面语言</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="55" />
+        <source>服务器与设备在下次签入时生效,界面语言在重新启动后生效。</source>
+        <translation>Server and devices apply at the next sign-in; the language after a restart.</translation>
+    </message>
+    <message>
+        <location filename="../../seat_client/views/settings_dialog.py" line="96" />
+        <source>服务器地址应以 http:// 或 https:// 开头</source>
+        <translation>The server address must start with http:// or https://</translation>
+    </message>
+</context>
+<context>
     <name>SignaturePanel</name>
     <message>
         <location filename="../../seat_client/views/signature_panel.py" line="31" />
@@ -121,7 +169,7 @@
 <context>
     <name>VerificationPanel</name>
     <message>
-        <location filename="../../seat_client/views/verification_panel.py" line="51" />
+        <location filename="../../seat_client/views/verification_panel.py" line="52" />
         <source>身份核验</source>
         <translation>Verification</translation>
     </message>
