@@ -1,9 +1,9 @@
 """Customer signature (客户签名) bodies shared by the H5 page, the server and the seat client.
 
 The page posts a :class:`SignatureSubmission` (strokes from pointer events, with timestamps and pressure where the
-device reports it; the server renders the evidence PNG from the strokes, so what is filed is what was drawn); the teller replays the strokes and posts a :class:`SignatureReview`
-(accept, or reject with a reason that asks the customer to sign again). Both sides poll
-:class:`SignatureStatus`; nothing here changes the WebSocket message sets.
+device reports it; the server renders the evidence PNG from the strokes, so what is filed is what was drawn); the
+teller replays the strokes and posts a :class:`SignatureReview` (accept, or reject with a reason that asks the
+customer to sign again). Both sides poll :class:`SignatureStatus`; nothing here changes the WebSocket message sets.
 """
 
 from __future__ import annotations
