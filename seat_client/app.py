@@ -180,7 +180,7 @@ def build_seat_app(
     """
     install_main_thread_gc()
     install_translator(QCoreApplication.instance(), os.environ.get("VT_SEAT_LANGUAGE") or saved_language(settings_path))
-    controller = SeatController(settings, exit_after_calls=exit_after_calls)
+    controller = SeatController(settings, exit_after_calls=exit_after_calls, settings_path=settings_path)
     window = MainWindow()
     dialog = LoginDialog(settings.server_url, settings.seat_id)
     shots = ScreenshotRecorder(window, screenshot_dir, screenshot_interval_ms) if screenshot_dir else None

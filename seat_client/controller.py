@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import av
@@ -27,7 +28,8 @@ from seat_client.call.session import CallSession, CallStats
 from seat_client.media.camera import CameraUnavailableError
 from seat_client.media.factory import MicrophoneUnavailableError, open_camera, open_microphone
 from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
-from seat_client.settings import SeatSettings
+from seat_client.recording.service import CallRecordingService
+from seat_client.settings import SeatSettings, load_settings, save_settings
 from seat_client.video.frame_pump import FramePump
 from wire import (
     CallAnswered,
@@ -109,12 +111,24 @@ class SeatController(QObject):
     """``exit_after_calls`` was reached."""
     recordingChanged = Signal(bool)
     """双录 started (True) or stopped (False); the recorder emits it, the workstation shows the indicator."""
+    recordingStatus = Signal(str, str)
+    """双录 indicator: state (``idle``/``recording``/``uploading``/``error``) and Chinese text (录像中...)."""
 
     def __init__(
-        self, settings: SeatSettings, *, exit_after_calls: int | None = None, parent: QObject | None = None
+        self,
+        settings: SeatSettings,
+        *,
+        exit_after_calls: int | None = None,
+        parent: QObject | None = None,
+        settings_path: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.settings_path = settings_path
+        """Where the pinned recording key id is remembered (None: not saved)."""
+        self.recording: CallRecordingService | None = None
+        """The 双录 service (created at sign-in)."""
+        self._welcome_time: tuple[datetime, float] | None = None
         self.exit_after_calls = exit_after_calls
         self.connection: SeatConnection | None = None
         self.remote_pump = FramePump("remote", parent=self)
@@ -131,6 +145,9 @@ class SeatController(QObject):
         self._call_info: tuple[str, str] = ("", "")
         self._background: set[asyncio.Future[Any]] = set()
         self._ready_after_call = False
+        self._call_business_type = ""
+        self.recording_drain_timeout_s = 10.0
+        """At sign-out, how long to wait for the last segments to upload (the rest goes at the next start)."""
         self._last_remote_count = 0
         self._last_remote_change = time.monotonic()
         self._stall_warned = False
@@ -167,7 +184,64 @@ class SeatController(QObject):
         self.display_name = response.display_name
         self.open_media()
         self.loginSucceeded.emit(seat_id, response.display_name)
+        await self._start_recording(connection)
         return True
+
+    # --- 双录 ---------------------------------------------------------------------------------------------------------
+
+    async def _start_recording(self, connection: SeatConnection) -> None:
+        """Create the recording service (once) and start it: key fetch and pin, then upload of any leftovers."""
+        if self.recording is None:
+            spool_dir = Path(self.settings.recording_spool_dir) if self.settings.recording_spool_dir else None
+            if spool_dir is None:
+                import platformdirs
+
+                from seat_client import APP_AUTHOR, APP_NAME
+
+                spool_dir = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)) / "recording-spool"
+            self.recording = CallRecordingService(
+                spool_dir,
+                self.settings.recording_spool_limit_mb * 1024 * 1024,
+                self._recording_status,
+                pinned_key_id=self.settings.recording_key_id,
+                on_key_pinned=self._pin_recording_key,
+                segment_seconds=self.settings.recording_segment_seconds,
+                width=self.settings.recording_width,
+                height=self.settings.recording_height,
+            )
+            self.add_media_tap(self.recording)
+
+        def headers() -> dict[str, str]:
+            response = connection.login_response
+            return {"Authorization": f"Bearer {response.token}"} if response is not None else {}
+
+        if self._welcome_time is not None:
+            self.recording.set_server_time(*self._welcome_time)
+        await self.recording.start(self.settings.server_url, headers)
+
+    def _recording_status(self, state: str, text: str) -> None:
+        self.recordingStatus.emit(state, text)
+        if state == "error" and text:
+            self.message.emit(text)
+
+    def _pin_recording_key(self, key_id: str) -> None:
+        self.settings.recording_key_id = key_id
+        if self.settings_path is None:
+            return
+        try:
+            stored = load_settings(self.settings_path, environ={})
+            stored.recording_key_id = key_id
+            save_settings(stored, self.settings_path)
+        except Exception:
+            logger.warning("could not remember the recording key id in %s", self.settings_path, exc_info=True)
+
+    def _start_call_recording(self) -> None:
+        session = self.session
+        if session is None or self.recording is None or self.recording.recorder is not None:
+            return
+        business_type = self._call_business_type
+        if self.recording.start_call(session.session_id, self.settings.seat_id, business_type):
+            self.recordingChanged.emit(True)
 
     @asyncSlot(str, str, str)
     async def on_login_requested(self, server_url: str, seat_id: str, password: str) -> None:
@@ -257,6 +331,9 @@ class SeatController(QObject):
     async def _on_message(self, msg: Any) -> None:
         if isinstance(msg, Welcome):
             self.display_name = msg.display_name
+            self._welcome_time = (msg.server_time, time.time())
+            if self.recording is not None:
+                self.recording.set_server_time(*self._welcome_time)
             self._set_state(msg.state, None)
             await self._auto_ready()
         elif isinstance(msg, SeatStateChanged):
@@ -278,8 +355,8 @@ class SeatController(QObject):
                 await self.session.handle_remote(msg)
         elif isinstance(msg, CallEnded):
             if self.session is not None and self.session.session_id == msg.session_id:
+                await self._end_call(msg.message)  # (stops the recording first: counted once it is all done)
                 self.calls_completed += 1
-                await self._end_call(msg.message)
                 if self.exit_after_calls is not None and self.calls_completed >= self.exit_after_calls:
                     logger.info("exit after %d calls", self.calls_completed)
                     self.exitRequested.emit()
@@ -328,6 +405,7 @@ class SeatController(QObject):
         offered = self.offered if self.offered and self.offered.session_id == msg.session_id else None
         self.offered = None
         self._call_info = (offered.business_label, offered.customer_name) if offered else ("", "")
+        self._call_business_type = offered.business_type if offered else ""
         if self.session is not None:
             await self._end_call("")
         self.open_media()
@@ -417,6 +495,7 @@ class SeatController(QObject):
 
     def _peer_state(self, state: str) -> None:
         if state == "connected":
+            self._start_call_recording()  # 双录 from the moment media flows until the call ends
             self.mediaConnected.emit()
         elif state == "failed" and self.session is not None:
             session_id = self.session.session_id
@@ -434,6 +513,9 @@ class SeatController(QObject):
             self.audio_output.detach()
         if session is not None:
             await session.close()
+        if self.recording is not None and self.recording.recorder is not None:
+            await self.recording.stop_call()
+            self.recordingChanged.emit(False)
         self.callEnded.emit(message or "通话已结束")
 
     @asyncSlot()
@@ -497,6 +579,8 @@ class SeatController(QObject):
             with contextlib.suppress(Exception):
                 await self._send(SeatHangup(session_id=self.session.session_id))
             await self._end_call("")
+        if self.recording is not None:
+            await self.recording.aclose(drain_timeout_s=self.recording_drain_timeout_s)
         if self.connection is not None:
             await self.connection.close(logout=True)
         self.local_pump.stop()

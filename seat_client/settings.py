@@ -49,6 +49,12 @@ class SeatSettings(BaseModel):
         auto_answer: answer offered calls without the teller clicking 接听 (demos and benchmarks only); implies
             ``auto_ready``.
         auto_ready: go 示闲 (ready) right after sign-in and again after each call (demos and benchmarks only).
+        recording_key_id: the server's recording key id pinned on first use (双录); a change is reported.
+        recording_spool_dir: where encrypted segments wait for upload (default: the user's data directory).
+        recording_spool_limit_mb: disk bound of that spool.
+        recording_segment_seconds: length of one recorded segment.
+        recording_width: recorded picture width (the height follows ``recording_height``).
+        recording_height: recorded picture height.
     """
 
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
@@ -61,6 +67,12 @@ class SeatSettings(BaseModel):
     ice_bind_addresses: list[str] | None = None
     auto_answer: bool = False
     auto_ready: bool = False
+    recording_key_id: str = ""
+    recording_spool_dir: str = ""
+    recording_spool_limit_mb: int = Field(default=4096, ge=64)
+    recording_segment_seconds: float = Field(default=10.0, ge=1.0, le=60.0)
+    recording_width: int = Field(default=1280, ge=160, le=3840)
+    recording_height: int = Field(default=720, ge=120, le=2160)
 
     @field_validator("server_url")
     @classmethod

@@ -121,3 +121,9 @@ async def wait_until(predicate: Any, timeout: float = 30.0, message: str = "") -
                 await asyncio.sleep(0.02)
     except TimeoutError:
         pytest.fail(f"condition not met within {timeout}s: {message or predicate}")
+
+
+@pytest.fixture(autouse=True)
+def _user_dirs_in_tmp(platformdirs_isolated: Path) -> Path:
+    """The seat client's per-user directories (settings, 双录 spool) live under the test's tmp_path."""
+    return platformdirs_isolated

@@ -132,3 +132,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(autouse=True)
+def _user_dirs_in_tmp(platformdirs_isolated: Path) -> Path:
+    """The seat client's per-user directories (settings, 双录 spool) live under the test's tmp_path."""
+    return platformdirs_isolated
