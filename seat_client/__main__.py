@@ -43,7 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--self-test", action="store_true", help="check the installation (Qt, fonts, codecs, models, server)"
     )
     p.add_argument("--configure", action="store_true", help="write --server/--seat-id/--ca-cert/--camera and exit")
-    p.add_argument("--ca-cert", type=Path, help="with --configure: the bank's CA certificate (PEM)")
+    p.add_argument("--ca-cert", type=Path, help="the bank's CA certificate (PEM) for https; --configure stores it")
     p.add_argument(
         "--startup-probe",
         action="store_true",
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ice_bind_addresses": args.ice_bind,
                 "auto_answer": args.auto_answer,
                 "auto_ready": args.auto_ready,
+                "ca_cert": str(args.ca_cert) if args.ca_cert else None,
             },
         )
     except SettingsError as exc:

@@ -21,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from qasync import asyncSlot
 
+from seat_client import __version__
 from seat_client.audio.output import RemoteAudioOutput, create_audio_output
 from seat_client.call.connection import ConnectionStatus, LoginError, NotConnectedError, SeatConnection
 from seat_client.call.ice import pin_ice_host_addresses
@@ -30,6 +31,7 @@ from seat_client.media.factory import MicrophoneUnavailableError, open_camera, o
 from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
 from seat_client.recording.service import CallRecordingService
 from seat_client.settings import SeatSettings, load_settings, save_settings
+from seat_client.upgrade import CallBlockedError, UpgradeCheck, UpgradeStatus, check_upgrade, ensure_call_allowed
 from seat_client.video.frame_pump import FramePump
 from wire import (
     CallAnswered,
@@ -86,6 +88,7 @@ class SeatController(QObject):
         session: the current call's CallSession, or None.
         offered: the call now ringing, or None.
         seat_state: the server's last word on this seat's state.
+        upgrade: the client-version verdict from sign-in (灰度升级); below the minimum no call may start.
     """
 
     loginSucceeded = Signal(str, str)
@@ -131,6 +134,7 @@ class SeatController(QObject):
         self._welcome_time: tuple[datetime, float] | None = None
         self.exit_after_calls = exit_after_calls
         self.connection: SeatConnection | None = None
+        self.upgrade: UpgradeCheck | None = None
         self.remote_pump = FramePump("remote", parent=self)
         self.local_pump = FramePump("local", parent=self)
         self.audio_output: RemoteAudioOutput | None = None
@@ -171,7 +175,7 @@ class SeatController(QObject):
             await self.connection.close()
         self.settings.server_url = server_url
         self.settings.seat_id = seat_id
-        connection = SeatConnection(server_url, seat_id, password)
+        connection = SeatConnection(server_url, seat_id, password, ca_cert=self.settings.ca_cert)
         connection.add_listener(self._on_message)
         connection.add_status_listener(self._on_status)
         try:
@@ -182,8 +186,12 @@ class SeatController(QObject):
             return False
         self.connection = connection
         self.display_name = response.display_name
+        status = response.client_version_status
+        self.upgrade = check_upgrade(status.model_dump() if status is not None else None)
         self.open_media()
         self.loginSucceeded.emit(seat_id, response.display_name)
+        if self.upgrade.notice:
+            self.message.emit(self.upgrade.notice)  # 升级提示 (upgrade available, or below the minimum)
         await self._start_recording(connection)
         return True
 
@@ -284,10 +292,31 @@ class SeatController(QObject):
             return False
         return True
 
+    def _call_allowed(self) -> bool:
+        """False (and the teller is told why) when this client is below the minimum version."""
+        try:
+            ensure_call_allowed(self.upgrade)
+        except CallBlockedError as exc:
+            logger.warning("refused: client %s below the minimum version", __version__)
+            self.message.emit(exc.message)
+            return False
+        return True
+
+    def _server_says_outdated(self, text: str) -> bool:
+        """The server refused this client's version (at connect or on 示闲): remember it; True if it is news."""
+        if self.upgrade is not None and not self.upgrade.may_start_call and self.upgrade.message == text:
+            return False
+        current = self.upgrade.current if self.upgrade is not None else __version__
+        minimum = self.upgrade.minimum if self.upgrade is not None else None
+        recommended = self.upgrade.recommended if self.upgrade is not None else None
+        self.upgrade = UpgradeCheck(UpgradeStatus.BELOW_MINIMUM, current, recommended, minimum, text)
+        return True
+
     @asyncSlot()
     async def set_ready(self) -> None:
-        """示闲."""
-        await self._send(SeatSetState(state=SeatState.READY))
+        """示闲 (refused here, with the reason, when the client is below the minimum version)."""
+        if self._call_allowed():
+            await self._send(SeatSetState(state=SeatState.READY))
 
     @asyncSlot(str)
     async def set_not_ready(self, reason: str) -> None:
@@ -296,8 +325,8 @@ class SeatController(QObject):
 
     @asyncSlot()
     async def answer(self) -> None:
-        """接听 the ringing call."""
-        if self.offered is not None:
+        """接听 the ringing call (refused below the minimum version)."""
+        if self.offered is not None and self._call_allowed():
             await self._send(SeatAnswerCall(session_id=self.offered.session_id))
 
     @asyncSlot()
@@ -368,9 +397,12 @@ class SeatController(QObject):
                 self.offered = None
                 self.callEnded.emit(msg.message)
         elif isinstance(msg, Notice):
-            self.message.emit(msg.message)
+            if msg.code != "client_outdated" or self._server_says_outdated(msg.message):
+                self.message.emit(msg.message)
         elif isinstance(msg, ErrorMessage):
             logger.warning("server error %s: %s", msg.code, msg.message)
+            if msg.code == "client_outdated":
+                self._server_says_outdated(msg.message)
             self.message.emit(msg.message)
             offered = self.offered
             if offered is not None and msg.session_id == offered.session_id and msg.code != "already_answered":
@@ -385,6 +417,8 @@ class SeatController(QObject):
             SeatState.NOT_READY,
             SeatState.WRAP_UP,
         ):
+            if not self._call_allowed():
+                return
             logger.info("auto-ready: %s -> ready", self.seat_state)
             await self._send(SeatSetState(state=SeatState.READY))
 
@@ -398,7 +432,7 @@ class SeatController(QObject):
         waited = max(0.0, (datetime.now(UTC) - queued).total_seconds())
         logger.info("[%s] call offered: %s", msg.session_id, msg.business_type)
         self.callOffered.emit(msg.business_label, msg.customer_name, waited, msg.ring_timeout_s)
-        if self.settings.auto_answer:
+        if self.settings.auto_answer and self._call_allowed():
             await self._send(SeatAnswerCall(session_id=msg.session_id))
 
     async def _call_answered(self, msg: CallAnswered) -> None:

@@ -49,6 +49,8 @@ class SeatSettings(BaseModel):
         auto_answer: answer offered calls without the teller clicking 接听 (demos and benchmarks only); implies
             ``auto_ready``.
         auto_ready: go 示闲 (ready) right after sign-in and again after each call (demos and benchmarks only).
+        ca_cert: the bank's CA certificate (PEM file) the server's TLS chain ends in, written by
+            ``--configure --ca-cert``; ``None`` trusts the system store. Used for every https/wss connection.
         recording_key_id: the server's recording key id pinned on first use (双录); a change is reported.
         recording_spool_dir: where encrypted segments wait for upload (default: the user's data directory).
         recording_spool_limit_mb: disk bound of that spool.
@@ -67,6 +69,7 @@ class SeatSettings(BaseModel):
     ice_bind_addresses: list[str] | None = None
     auto_answer: bool = False
     auto_ready: bool = False
+    ca_cert: str | None = None
     recording_key_id: str = ""
     recording_spool_dir: str = ""
     recording_spool_limit_mb: int = Field(default=4096, ge=64)
@@ -81,6 +84,13 @@ class SeatSettings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("服务器地址必须以 http:// 或 https:// 开头")
         return value
+
+    @field_validator("ca_cert", mode="before")
+    @classmethod
+    def _empty_ca_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return str(value) if hasattr(value, "__fspath__") else value
 
     @field_validator("ice_bind_addresses", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
@@ -18,6 +19,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from seat_client import __version__
+from seat_client.configure import tls_context
+from seat_client.settings import SettingsError
 from wire import LoginRequest, LoginResponse, ProtocolError, dump_message, parse_server_to_seat
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,11 @@ StatusListener = Callable[["ConnectionStatus"], Awaitable[None] | None]
 MSG_BAD_CREDENTIALS = "工号或密码错误"
 MSG_UNREACHABLE = "无法连接服务器"
 MSG_REPLACED = "该坐席已在其他地方登录"
+MSG_TLS_NO_CA = (
+    "无法验证服务器证书({url}):未配置银行 CA 证书。"
+    "请联系运维执行 videoteller-seat --configure --ca-cert <银行CA证书.pem>"
+)
+MSG_TLS_UNTRUSTED = "无法验证服务器证书({url}):服务器证书不是由已配置的银行 CA 证书({ca})签发,或与服务器地址不符"
 
 CLOSE_BAD_TOKEN = 4401
 """The server refused the token: log in again."""
@@ -49,7 +57,9 @@ class LoginError(Exception):
     """Sign-in failed; ``message`` is Chinese and shown to the teller.
 
     Attributes:
-        code: ``bad_credentials``, ``unreachable``, ``invalid_input`` or ``server_error``.
+        code: ``bad_credentials``, ``unreachable``, ``tls_untrusted`` (the server's certificate does not verify
+            against the configured CA), ``tls_config`` (the CA file is unusable), ``invalid_input`` or
+            ``server_error``.
         message: text for the login dialog.
     """
 
@@ -61,6 +71,18 @@ class LoginError(Exception):
 
 class NotConnectedError(RuntimeError):
     """A message was sent while the WebSocket is down."""
+
+
+def is_certificate_error(exc: BaseException) -> bool:
+    """Whether a connection error (or anything it was raised from) is a failed TLS certificate check."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _detail(response: httpx.Response) -> str | None:
@@ -89,6 +111,8 @@ class SeatConnection:
         server_url: ``http(s)://host:port``.
         seat_id: 工号.
         password: the teller's password; kept in memory only for re-login.
+        ca_cert: the bank's CA certificate (PEM file) for https/wss (``SeatSettings.ca_cert``); None trusts the
+            system store.
         transport: optional httpx transport (tests).
     """
 
@@ -101,8 +125,11 @@ class SeatConnection:
         backoff_initial: float = 0.5,
         backoff_max: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        ca_cert: str | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
+        self.ca_cert = ca_cert
+        self._ssl_context: ssl.SSLContext | None = None
         self.seat_id = seat_id
         self._password = password
         self._backoff_initial = backoff_initial
@@ -125,6 +152,36 @@ class SeatConnection:
         base = self.server_url
         base = "wss://" + base[8:] if base.startswith("https://") else "ws://" + base.removeprefix("http://")
         return base + "/ws/seat"
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context every client-side https/wss connection of this seat uses (``verify=`` for httpx).
+
+        Trusts only ``ca_cert`` when configured, else the system store; hostname checks on.
+
+        Raises:
+            LoginError: ``tls_config``, the CA file cannot be used (Chinese message).
+        """
+        if self._ssl_context is None:
+            try:
+                self._ssl_context = tls_context(self.ca_cert)
+            except SettingsError as exc:
+                raise LoginError("tls_config", exc.message) from exc
+        return self._ssl_context
+
+    @property
+    def http_verify(self) -> ssl.SSLContext | bool:
+        """``verify=`` for this seat's httpx clients: :attr:`ssl_context` for https (the CA file is only read then),
+        the default for plain http."""
+        return self.ssl_context if self.server_url.startswith("https://") else True
+
+    def _unreachable(self, exc: Exception) -> LoginError:
+        if is_certificate_error(exc):
+            logger.error("TLS certificate of %s not trusted (CA %s): %s", self.server_url, self.ca_cert or "-", exc)
+            if self.ca_cert:
+                return LoginError("tls_untrusted", MSG_TLS_UNTRUSTED.format(url=self.server_url, ca=self.ca_cert))
+            return LoginError("tls_untrusted", MSG_TLS_NO_CA.format(url=self.server_url))
+        return LoginError("unreachable", f"{MSG_UNREACHABLE}({self.server_url})")
 
     def add_listener(self, listener: MessageListener) -> None:
         """Receive every parsed server message."""
@@ -155,12 +212,15 @@ class SeatConnection:
             request = LoginRequest(seat_id=self.seat_id, password=self._password, client_version=__version__)
         except ValidationError as exc:
             raise LoginError("invalid_input", "请输入工号和密码") from exc
+        verify = self.http_verify
         try:
-            async with httpx.AsyncClient(base_url=self.server_url, timeout=10, transport=self._transport) as client:
+            async with httpx.AsyncClient(
+                base_url=self.server_url, timeout=10, transport=self._transport, verify=verify
+            ) as client:
                 response = await client.post("/api/auth/login", json=request.model_dump(mode="json"))
         except (httpx.TransportError, httpx.InvalidURL, ValueError) as exc:
             logger.warning("login to %s failed: %s", self.server_url, exc)
-            raise LoginError("unreachable", f"{MSG_UNREACHABLE}({self.server_url})") from exc
+            raise self._unreachable(exc) from exc
         if response.status_code in (401, 403):
             raise LoginError("bad_credentials", MSG_BAD_CREDENTIALS)
         if response.status_code == 422:
@@ -202,7 +262,8 @@ class SeatConnection:
                     await self.login()
                 assert self.login_response is not None
                 url = f"{self.ws_url}?token={quote(self.login_response.token)}"
-                async with websockets.connect(url, max_size=2**20, open_timeout=10) as ws:
+                tls = self.ssl_context if url.startswith("wss://") else None
+                async with websockets.connect(url, max_size=2**20, open_timeout=10, ssl=tls) as ws:
                     self._ws = ws
                     self.connect_count += 1
                     first = False
@@ -216,7 +277,7 @@ class SeatConnection:
                     self.login_response = None  # token expired or revoked: log in again
             except LoginError as exc:
                 logger.warning("re-login failed: %s", exc.message)
-                if exc.code == "bad_credentials":
+                if exc.code in ("bad_credentials", "tls_untrusted", "tls_config"):
                     self.terminal_reason = exc.message
                     break
             except ConnectionClosed as exc:
@@ -225,6 +286,8 @@ class SeatConnection:
                     self._server_closed(exc.rcvd.code, exc.rcvd.reason)
             except (OSError, TimeoutError, InvalidURI) as exc:
                 logger.warning("seat socket dropped: %s", exc)
+                if is_certificate_error(exc):
+                    self.terminal_reason = self._unreachable(exc).message
             except Exception:
                 logger.exception("seat socket loop failed")
             finally:
@@ -264,10 +327,12 @@ class SeatConnection:
             return
         self.login_response = None
         try:
-            async with httpx.AsyncClient(base_url=self.server_url, timeout=3, transport=self._transport) as client:
+            async with httpx.AsyncClient(
+                base_url=self.server_url, timeout=3, transport=self._transport, verify=self.http_verify
+            ) as client:
                 reply = await client.post("/api/auth/logout", headers={"Authorization": f"Bearer {response.token}"})
             logger.info("seat %s signed out (HTTP %s)", self.seat_id, reply.status_code)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, LoginError) as exc:
             logger.warning("sign-out of seat %s failed: %s", self.seat_id, exc)
 
     async def close(self, *, logout: bool = False) -> None:

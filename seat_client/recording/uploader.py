@@ -13,6 +13,7 @@ import base64
 import hashlib
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ class SegmentUploader:
         backoff_max: longest retry delay.
         sleep: awaitable sleep (injectable).
         timeout: HTTP timeout in seconds.
+        verify: TLS verification for https (the seat connection's ``ssl_context``: the bank's CA when configured).
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class SegmentUploader:
         backoff_max: float = 30.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         timeout: float = 30.0,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.spool = spool
         self.base_url = base_url.rstrip("/")
@@ -89,7 +92,7 @@ class SegmentUploader:
         self.backoff_max = backoff_max
         self.sleep = sleep
         self.stats = UploaderStats()
-        self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+        self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout, verify=verify)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.quarantine_dir = spool.directory / "rejected"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 import httpx
@@ -33,14 +34,23 @@ class WorkstationApi:
         server_url: ``http(s)://host:port``.
         token: the seat's bearer token (from sign-in).
         transport: optional httpx transport (tests).
+        verify: TLS verification for https (the seat connection's ``ssl_context``: the bank's CA when configured).
     """
 
-    def __init__(self, server_url: str, token: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        server_url: str,
+        token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self._client = httpx.AsyncClient(
             base_url=server_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
             timeout=15,
             transport=transport,
+            verify=verify,
         )
 
     async def aclose(self) -> None:

@@ -116,7 +116,7 @@ class WorkstationService(QObject):
             return
         if self.api is not None:
             self._spawn(self.api.aclose())
-        self.api = WorkstationApi(connection.server_url, connection.login_response.token)
+        self.api = WorkstationApi(connection.server_url, connection.login_response.token, verify=connection.http_verify)
         connection.add_listener(self._on_message)
 
     async def _on_message(self, msg: Any) -> None:
