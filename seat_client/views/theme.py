@@ -1,8 +1,23 @@
-"""The seat workstation's one stylesheet (bank blue, high-contrast call buttons)."""
+"""The seat workstation's one stylesheet (bank blue, high-contrast call buttons) and its UI font.
+
+Chinese text must use Simplified Chinese glyph shapes. Debian's ``fonts-noto-cjk`` puts every face of Noto Sans CJK
+in one collection and fontconfig's default sans-serif picks "Noto Sans CJK JP" for Han characters, whose shapes
+differ from the mainland standard (e.g. 直, 骨, 角). :func:`apply_theme` therefore makes the application font prefer
+"Noto Sans CJK SC", then "WenQuanYi Zen Hei", then the font bundled with the installer
+(:mod:`seat_client.fonts`), before the platform default.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
+
+logger = logging.getLogger(__name__)
+
+CJK_UI_FAMILIES = ("Noto Sans CJK SC", "WenQuanYi Zen Hei")
+"""Installed Simplified Chinese families the UI font prefers, in order."""
 
 ACCENT = "#1f5fa8"
 DANGER = "#c0392b"
@@ -54,6 +69,35 @@ QTabBar::tab:selected {{ font-weight: bold; border-bottom: 3px solid {ACCENT}; }
 """
 
 
+_bundled_families: list[str] | None = None
+
+
+def _bundled_font_families() -> list[str]:
+    """Families of the installer's bundled CJK font, registered once (empty when running from a checkout)."""
+    global _bundled_families
+    if _bundled_families is None:
+        from seat_client.fonts import bundled_font_path, register_bundled_font
+
+        _bundled_families = register_bundled_font() if bundled_font_path() is not None else []
+    return _bundled_families
+
+
+def ui_font_families(current: list[str] | None = None) -> list[str]:
+    """The UI font's family list: the Simplified Chinese faces first, then ``current`` (the platform default)."""
+    bundled = _bundled_font_families()
+    # Of a bundled collection, the SC face first (a cut of Noto Sans CJK SC has only that one).
+    bundled = sorted(bundled, key=lambda family: not family.endswith(" SC"))
+    families: list[str] = []
+    for family in (*CJK_UI_FAMILIES, *bundled, *(current or [])):
+        if family not in families:
+            families.append(family)
+    return families
+
+
 def apply_theme(app: QApplication) -> None:
-    """Install the stylesheet on the application."""
+    """Install the stylesheet and the UI font (Simplified Chinese faces first) on the application."""
     app.setStyleSheet(STYLESHEET)
+    font = QFont(app.font())
+    font.setFamilies(ui_font_families(list(font.families())))
+    app.setFont(font)
+    logger.info("UI font families: %s", ", ".join(font.families()))
