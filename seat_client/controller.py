@@ -225,7 +225,7 @@ class SeatController(QObject):
 
         if self._welcome_time is not None:
             self.recording.set_server_time(*self._welcome_time)
-        await self.recording.start(self.settings.server_url, headers)
+        await self.recording.start(self.settings.server_url, headers, verify=connection.http_verify)
 
     def _recording_status(self, state: str, text: str) -> None:
         self.recordingStatus.emit(state, text)

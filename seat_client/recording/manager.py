@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -58,9 +59,10 @@ class RecordingManager:
         on_spool_status: Callable[[SpoolStatus], None] | None = None,
         on_recording_error: Callable[[str], None] | None = None,
         clock: MediaClock | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.spool = SegmentSpool(spool_dir, limit_bytes=spool_limit_bytes, on_status=on_spool_status)
-        self.uploader = SegmentUploader(self.spool, server_url, auth_headers)
+        self.uploader = SegmentUploader(self.spool, server_url, auth_headers, verify=verify)
         self.server_public_key = server_public_key
         self.on_recording_error = on_recording_error
         self.clock = clock or SystemClock()

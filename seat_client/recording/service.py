@@ -14,6 +14,7 @@ import base64
 import contextlib
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -44,11 +45,17 @@ class RecordingKeyError(Exception):
 
 
 async def fetch_recording_key(
-    server_url: str, headers: Mapping[str, str], transport: httpx.AsyncBaseTransport | None = None
+    server_url: str,
+    headers: Mapping[str, str],
+    transport: httpx.AsyncBaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> tuple[str, bytes]:
-    """``GET /api/recordings/key``; returns ``(key_id hex, raw X25519 public key)`` after checking they match."""
+    """``GET /api/recordings/key``; returns ``(key_id hex, raw X25519 public key)`` after checking they match.
+
+    ``verify``: TLS verification for https (the seat connection's ``http_verify``: the bank's CA when configured).
+    """
     try:
-        async with httpx.AsyncClient(base_url=server_url, timeout=10.0, transport=transport) as client:
+        async with httpx.AsyncClient(base_url=server_url, timeout=10.0, transport=transport, verify=verify) as client:
             res = await client.get("/api/recordings/key", headers=dict(headers))
     except httpx.HTTPError as exc:
         raise RecordingKeyError("无法从服务器获取录像密钥，请检查网络连接") from exc
@@ -113,15 +120,22 @@ class CallRecordingService:
 
     # ---- lifecycle ----
 
-    async def start(self, server_url: str, auth_headers: Callable[[], Mapping[str, str]]) -> bool:
+    async def start(
+        self,
+        server_url: str,
+        auth_headers: Callable[[], Mapping[str, str]],
+        verify: ssl.SSLContext | bool = True,
+    ) -> bool:
         """Fetches the key (pins/compares it) and starts the uploader, which first sends what a previous run left.
+
+        ``verify`` is the TLS verification for https (the seat connection's ``http_verify``).
 
         Returns:
             False when recording cannot work (no key); the status then says why.
         """
         self._loop = asyncio.get_running_loop()
         try:
-            key_id, raw = await fetch_recording_key(server_url, auth_headers())
+            key_id, raw = await fetch_recording_key(server_url, auth_headers(), verify=verify)
         except RecordingKeyError as exc:
             logger.error("recording key: %s", exc.message)
             self._set_error(exc.message + "，本次通话将无法双录")
@@ -144,6 +158,7 @@ class CallRecordingService:
                 spool_limit_bytes=self.spool_limit_bytes,
                 on_spool_status=self._spool_status,
                 on_recording_error=self._recording_error,
+                verify=verify,
             )
             await self.manager.start()
             self._poller = asyncio.create_task(self._poll(), name="recording-status")
