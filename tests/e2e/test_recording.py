@@ -140,6 +140,7 @@ async def _play_in_the_dialog(seat: Any, session_id: str) -> None:
     await service.aclose()
 
 
+@pytest.mark.timeout(300)
 def test_real_call_is_recorded_uploaded_sealed_and_played_back(
     qtbot: QtBot, qasync_loop, live_server: LiveServer, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -232,6 +233,18 @@ def test_real_call_is_recorded_uploaded_sealed_and_played_back(
         decrypt_segment(stored[0].read_bytes(), X25519PrivateKey.generate())
     header, plain = decrypt_segment(stored[0].read_bytes(), keys.recording_key)
     assert header.meta["session_id"] == session_id and plain[4:8] == b"ftyp"
+
+    # Retention: a supervisor (created with the server's CLI) is refused deletion before the period ends.
+    subprocess.run(
+        [sys.executable, "-m", "server", "--dev", "--data-dir", str(live_server.data_dir), "add-seat", "sup1",
+         "--name", "主管", "--role", "supervisor"],
+        input=b"sup-pass-1\n", cwd=ROOT, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    recording_id = view["session"]["recordings"][0]["recording_id"]
+    supervisor = _headers(live_server, "sup1", "sup-pass-1")
+    res = httpx.delete(f"{live_server.url}/api/recordings/{recording_id}", headers=supervisor, timeout=30)
+    assert res.status_code == 409 and res.json()["detail"]["code"] == "retention", res.text
+    assert len(sorted((live_server.data_dir / "recordings" / "store").rglob("*.vtseg"))) == len(segments)
 
 
 # ---- faults with the seat client as a subprocess ----
@@ -343,6 +356,7 @@ async def _wait_page_state(customer: Any, states: tuple[str, ...], timeout: floa
     return state
 
 
+@pytest.mark.timeout(300)
 def test_seat_killed_mid_call_uploads_the_rest_after_restart_through_a_cut_network(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
