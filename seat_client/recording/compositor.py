@@ -5,6 +5,8 @@ from __future__ import annotations
 import av
 import numpy as np
 
+from seat_client.media.convert import frame_to_ndarray
+
 VideoInput = av.VideoFrame | np.ndarray
 
 
@@ -22,7 +24,7 @@ def to_i420(frame: VideoInput, width: int, height: int) -> np.ndarray:
     """Scales and converts a frame (av.VideoFrame or BGR ndarray) to packed I420 of shape (h*3/2, w)."""
     if isinstance(frame, np.ndarray):
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:, :, :3]), format="bgr24")
-    return frame.to_ndarray(width=width, height=height, format="yuv420p")
+    return frame_to_ndarray(frame, width=width, height=height, format="yuv420p")
 
 
 def frame_size(frame: VideoInput) -> tuple[int, int]:

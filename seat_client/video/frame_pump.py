@@ -32,6 +32,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
+from seat_client.media.convert import frame_to_ndarray
+
 logger = logging.getLogger(__name__)
 
 Converter = Callable[[av.VideoFrame], np.ndarray]
@@ -39,7 +41,7 @@ Converter = Callable[[av.VideoFrame], np.ndarray]
 
 def frame_to_rgb(frame: av.VideoFrame) -> np.ndarray:
     """Convert an aiortc/PyAV frame to an RGB (h, w, 3) uint8 array (runs on the worker thread)."""
-    return frame.to_ndarray(format="rgb24")  # type: ignore[no-any-return]
+    return frame_to_ndarray(frame, format="rgb24")
 
 
 @dataclass

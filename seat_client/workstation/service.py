@@ -20,6 +20,7 @@ from qasync import asyncSlot
 
 from seat_client.audio.output import RemoteAudioOutput, create_audio_output
 from seat_client.controller import CUSTOMER, SeatController
+from seat_client.media.convert import frame_to_ndarray
 from seat_client.workstation.api import WorkstationApi, WorkstationApiError
 from seat_client.workstation.scripts import ScriptError, load_script_file
 from seat_client.workstation.snapshot import make_snapshot
@@ -285,7 +286,7 @@ class WorkstationService(QObject):
             snapshot = await asyncio.get_running_loop().run_in_executor(
                 None,
                 lambda: make_snapshot(
-                    frame.to_ndarray(format="rgb24"),
+                    frame_to_ndarray(frame, format="rgb24"),
                     snapshot_id=snapshot_id,
                     session_id=call.session_id,
                     seat_id=self.state.seat_id,

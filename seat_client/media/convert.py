@@ -1,0 +1,40 @@
+"""Frame conversion that is safe when one decoded frame is read by several threads at once.
+
+One aiortc frame reaches up to three threads during a call: the frame pump (drawing), the 双录 recorder
+(compositing) and a snapshot (抓拍). PyAV's ``VideoFrame.reformat()``/``to_ndarray(format=...)`` cache a
+``VideoReformatter`` (an FFmpeg SwsContext) *on the frame* and reuse it, so two threads converting the same frame
+race on that C state; we saw it abort the process ("none_dealloc: deallocating None") under load. Each thread here
+uses its own reformatter instead and only reads the source frame.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import av
+import numpy as np
+from av.video.reformatter import VideoReformatter
+
+_local = threading.local()
+
+
+def _reformatter() -> VideoReformatter:
+    reformatter = getattr(_local, "reformatter", None)
+    if reformatter is None:
+        reformatter = _local.reformatter = VideoReformatter()
+    return reformatter
+
+
+def frame_to_ndarray(
+    frame: av.VideoFrame, *, format: str, width: int | None = None, height: int | None = None
+) -> np.ndarray:
+    """``frame`` converted (and optionally scaled) to ``format`` as an ndarray, with this thread's reformatter.
+
+    Args:
+        frame: a decoded or captured frame that other threads may be reading too; it is not modified.
+        format: PyAV pixel format name, e.g. ``rgb24`` or ``yuv420p``.
+        width: output width, or the frame's own.
+        height: output height, or the frame's own.
+    """
+    converted = _reformatter().reformat(frame, width=width, height=height, format=format)
+    return converted.to_ndarray()  # type: ignore[no-any-return]
