@@ -211,11 +211,12 @@ def main() -> int:
     args.out = args.out or ROOT / "results" / "bench-call.json"
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtWidgets import QApplication
 
+    from seat_client.qt_workarounds import new_event_loop
+
     app = QApplication.instance() or QApplication(sys.argv)
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
     results: dict[str, Any] = {
         "benchmark": "bench-call",
@@ -250,13 +251,13 @@ def main() -> int:
 def workstation_main(args: argparse.Namespace) -> int:
     """The ``--workstation-720p`` mode: writes results/bench-workstation-720p.json and prints it."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from scripts.bench_workstation import bench_workstation_720p
+    from seat_client.qt_workarounds import new_event_loop
 
     app = QApplication.instance() or QApplication(sys.argv)
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
     seconds = args.cpu_seconds if "--cpu-seconds" in sys.argv else 15.0
     results: dict[str, Any] = {

@@ -101,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     elif os.environ.get(PASSWORD_ENV):
         password = os.environ[PASSWORD_ENV]
 
-    import qasync
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from seat_client.app import build_seat_app
+    from seat_client.qt_workarounds import new_event_loop
     from seat_client.resources import resource_path
     from seat_client.views.theme import apply_theme
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_cjk_font(app)
     app.setWindowIcon(QIcon(str(resource_path("icons", "videoteller.svg"))))
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
     logger.info("seat client %s starting (log file %s)", __version__, log_file)
 

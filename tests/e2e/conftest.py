@@ -92,9 +92,9 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def qasync_loop(qapp):  # type: ignore[no-untyped-def]
     """A qasync event loop on the test's QApplication, the same kind the seat client runs on."""
-    import qasync
+    from seat_client.qt_workarounds import new_event_loop
 
-    loop = qasync.QEventLoop(qapp)
+    loop = new_event_loop(qapp)
     asyncio.set_event_loop(loop)
     try:
         yield loop

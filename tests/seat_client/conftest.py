@@ -55,9 +55,9 @@ def _collect_garbage_on_main_thread() -> Iterator[None]:
 @pytest.fixture
 def qasync_loop(qapp):  # type: ignore[no-untyped-def]
     """A qasync event loop on the test's QApplication; run coroutines with ``run_async(loop, coro)``."""
-    import qasync
+    from seat_client.qt_workarounds import new_event_loop
 
-    loop = qasync.QEventLoop(qapp)
+    loop = new_event_loop(qapp)
     asyncio.set_event_loop(loop)
     try:
         yield loop
