@@ -1,74 +1,67 @@
-"""Work-arounds for defects in the Qt bindings, each detected at run time and applied only where present.
+"""Guards against defects in the Qt bindings that would crash a call, and the event-loop factory that applies them.
 
-PySide6 6.12 on Python 3.11: ``QObject.killTimer()`` returns None without taking a reference, so every call from
-Python drops one reference to ``None``. qasync calls it once per scheduled callback (``call_soon``/``call_later``
-run through ``_SimpleTimer``), about a thousand times a second in a video call, and when None's count reaches zero
-CPython aborts the seat client ("Fatal Python error: none_dealloc"): in our measurements within a minute or two of a
-call. Python 3.12+ makes None immortal, which hides the defect; on 3.11 we give the reference back.
+PySide6 6.12 under Python 3.11 drops a reference to ``None`` on every call to a method that returns nothing (and to
+``True``/``False`` for methods returning bool). qasync makes such calls for every callback and socket event, about a
+thousand a second in a video call, and when None's count reaches zero CPython aborts ("Fatal Python error:
+none_dealloc") — within a minute or two of a call. Python 3.12+ makes these objects immortal, which hides the defect.
+The project pins PySide6 6.11 (see pyproject.toml); this module refuses to start on bindings that have the defect, so
+a wrong package on a seat PC fails at start-up and in ``--self-test`` rather than in the middle of a customer's call.
 """
 
 from __future__ import annotations
 
-import ctypes
-import logging
+import socket
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier
 
 if TYPE_CHECKING:
     import qasync
 
-logger = logging.getLogger(__name__)
-
-_PROBE_CALLS = 64
-_installed: bool | None = None
+_PROBE_CALLS = 256
 
 
-def _give_back_none(count: int) -> None:
-    for _ in range(count):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+class QtBindingsDefect(RuntimeError):
+    """The installed Qt bindings leak or drop references in a way that crashes long calls."""
 
 
-def kill_timer_drops_none() -> bool:
-    """Whether ``QObject.killTimer`` loses a reference to None on this interpreter (probe; repairs its own loss)."""
+def lost_references_per_call() -> dict[str, float]:
+    """References to None/True/False lost per call of typical void and bool methods (0 on sound bindings)."""
     probe = QObject()
-    probe.killTimer(probe.startTimer(60_000))  # warm-up: the first call caches things that hold references to None
-    before = sys.getrefcount(None)
-    for _ in range(_PROBE_CALLS):
+    left, right = socket.socketpair()
+    try:
+        notifier = QSocketNotifier(left.fileno(), QSocketNotifier.Type.Read)
+        notifier.setEnabled(False)  # warm-up: first calls cache things that hold references
+        notifier.isEnabled()
         probe.killTimer(probe.startTimer(60_000))
-    lost = before - sys.getrefcount(None)
-    if lost > 0:
-        _give_back_none(lost)
-    return lost >= _PROBE_CALLS // 2
+        before = (sys.getrefcount(None), sys.getrefcount(True), sys.getrefcount(False))
+        for _ in range(_PROBE_CALLS):
+            notifier.setEnabled(False)
+            notifier.isEnabled()
+        after = (sys.getrefcount(None), sys.getrefcount(True), sys.getrefcount(False))
+    finally:
+        left.close()
+        right.close()
+    lost = [max(0, b - a) / _PROBE_CALLS for b, a in zip(before, after, strict=True)]
+    return {"None": lost[0], "True": lost[1], "False": lost[2]}
 
 
-def install() -> bool:
-    """Patch qasync's timer so each ``killTimer`` gives back the reference PySide6 dropped; idempotent.
+def check_bindings() -> None:
+    """Raise :class:`QtBindingsDefect` when the bindings lose references on ordinary calls."""
+    lost = lost_references_per_call()
+    if any(v >= 0.5 for v in lost.values()):
+        import PySide6
 
-    Returns:
-        True when the defect is present and the patch is active.
-    """
-    global _installed
-    if _installed is not None:
-        return _installed
-    import qasync
-
-    _installed = kill_timer_drops_none()
-    if _installed:
-
-        def kill_timer(self: QObject, timer_id: int) -> None:
-            QObject.killTimer(self, timer_id)
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
-
-        qasync._SimpleTimer.killTimer = kill_timer  # type: ignore[attr-defined]
-        logger.info("PySide6 killTimer drops a reference to None on this Python: compensating in qasync's timer")
-    return _installed
+        raise QtBindingsDefect(
+            f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} loses references on every call "
+            f"({lost}); a video call would crash within minutes. Install the PySide6 version in uv.lock (6.11)."
+        )
 
 
 def new_event_loop(app: QCoreApplication) -> qasync.QEventLoop:
-    """The qasync event loop for ``app``, with the work-arounds above installed first."""
+    """The qasync event loop for ``app``, after checking the Qt bindings are safe to run a call on."""
     import qasync
 
-    install()
+    check_bindings()
     return qasync.QEventLoop(app)
