@@ -79,12 +79,14 @@ def classify_threads(before: dict[str, float], after: dict[str, float], wall: fl
 
     receive = total("video-decoder", "audio-decoder", "frame-pump-remote")
     main = per_thread.get("MainThread", 0.0)
-    named = receive + main + total("frame-pump-local", "capture-")
+    recording = total("recorder-", "uploader")
+    named = receive + main + recording + total("frame-pump-local", "capture-")
     return {
         "per_thread": dict(sorted(per_thread.items(), key=lambda kv: -kv[1])),
         "receive_decode_and_convert": receive,
         "main_thread_shared": main,
         "own_camera_and_preview": total("frame-pump-local", "capture-"),
+        "recording_双录": recording,
         "other_threads_mostly_encoding": round(sum(per_thread.values()) - named, 4),
         "receive_and_draw_upper_bound": round(receive + main, 4),
     }
