@@ -548,7 +548,7 @@ class SeatController(QObject):
         if session is not None:
             await session.close()
         if self.recording is not None and self.recording.recorder is not None:
-            await self.recording.stop_call()
+            self.recording.begin_stop()  # the last segment is finished in the background (never delays the UI)
             self.recordingChanged.emit(False)
         self.callEnded.emit(message or "通话已结束")
 

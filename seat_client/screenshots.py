@@ -28,6 +28,7 @@ class ScreenshotRecorder(QObject):
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self.saved: list[Path] = []
+        self._stopped = False
         self._timer = QTimer(self)
         if interval_ms > 0:
             self._timer.setInterval(interval_ms)
@@ -49,12 +50,13 @@ class ScreenshotRecorder(QObject):
 
     def capture_later(self, tag: str, delay_ms: int = 300) -> None:
         """Grab after the UI had time to repaint (e.g. after a state change)."""
-        QTimer.singleShot(delay_ms, self, lambda: self.capture(tag))
+        QTimer.singleShot(delay_ms, self, lambda: None if self._stopped else self.capture(tag))
 
     @Slot()
     def _periodic(self) -> None:
         self.capture("periodic")
 
     def stop(self) -> None:
-        """Stop periodic captures."""
+        """Stop periodic captures and drop delayed ones (a slow shutdown must not add shots after ``exit``)."""
+        self._stopped = True
         self._timer.stop()

@@ -117,6 +117,7 @@ class CallRecordingService:
         self._poller: asyncio.Task[None] | None = None
         self._last_status: tuple[str, str] | None = None
         self._spool_warning = ""
+        self._stopping: asyncio.Future[None] | None = None
 
     # ---- lifecycle ----
 
@@ -200,13 +201,34 @@ class CallRecordingService:
 
     async def stop_call(self) -> None:
         """Stops the current recording (finishes the last segment); uploading continues in the background."""
+        self.begin_stop()
+        await self.wait_stopped()
+
+    def begin_stop(self) -> asyncio.Future[None]:
+        """Starts stopping the current recording without waiting (the call's end is not held up by the encoder
+        finishing the last segment); :meth:`wait_stopped` / :attr:`stopping` follow it."""
         self.recorder = None
+        if self._stopping is None or self._stopping.done():
+            self._stopping = asyncio.ensure_future(self._stop_manager_call())
+        return self._stopping
+
+    async def _stop_manager_call(self) -> None:
         if self.manager is not None:
             segments = await self.manager.stop_call()
             if segments:
                 self.last_segments = segments
                 logger.info("recording stopped: %d segments spooled", len(segments))
         self._publish()
+
+    @property
+    def stopping(self) -> bool:
+        """True while the last recording is still being finished."""
+        return self._stopping is not None and not self._stopping.done()
+
+    async def wait_stopped(self) -> None:
+        """Waits until the last recording is finished and spooled."""
+        if self._stopping is not None:
+            await asyncio.shield(self._stopping)
 
     async def aclose(self, drain_timeout_s: float = 0.0) -> None:
         """Stops recording and uploading; what is not uploaded stays in the spool for the next start.
@@ -216,6 +238,7 @@ class CallRecordingService:
         """
         if self.recorder is not None:
             await self.stop_call()
+        await self.wait_stopped()
         if self.manager is not None and drain_timeout_s > 0:
             self.manager.uploader.notify()
             loop = asyncio.get_running_loop()

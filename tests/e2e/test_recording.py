@@ -164,6 +164,7 @@ def test_real_call_is_recorded_uploaded_sealed_and_played_back(
             await customer.hang_up()
             await customer.wait_for_state("ended")
             await wait_until(lambda: recording.recorder is None, message="recording stops at hang-up")
+            await recording.wait_stopped()
         segments = list(recording.last_segments)
         await wait_until(lambda: recording.pending_uploads() == 0, timeout=60, message="uploads drained")
         await _play_in_the_dialog(seat, session_id)
