@@ -141,9 +141,9 @@ def create_app(
             yield
         finally:
             coordinator.shutdown()
+            await recordings.stop_recordings(app)
             if app.state.services.identity is not None:
                 await app.state.services.identity.close()
-            await recordings.stop_recordings(app)
             app.state.services = None
             db.close()
 
