@@ -180,10 +180,12 @@ class MainWindow(QMainWindow):
         self.next_step_action = action(self.tr("下一步话术"), "F9", lambda: _click(self.script_panel.next_button))
         self.settings_action = QAction(self.tr("设置…"), self)
         self.diagnostics_action = QAction(self.tr("复制诊断信息"), self)
+        self.recordings_action = QAction(self.tr("录像查询…"), self)
         menu = self.menuBar().addMenu(self.tr("工作台"))
         for act in (self.answer_action, self.hangup_action, self.snapshot_action, self.next_step_action):
             menu.addAction(act)
         menu.addSeparator()
+        menu.addAction(self.recordings_action)
         menu.addAction(self.settings_action)
         menu.addAction(self.diagnostics_action)
 

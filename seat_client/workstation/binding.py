@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QIcon
@@ -97,6 +98,8 @@ class WorkstationBinder(QObject):
         w.wrap_up_panel.finishRequested.connect(service.finish_wrap_up)
         w.diagnostics_action.triggered.connect(self.copy_diagnostics)
         w.settings_action.triggered.connect(self.open_settings)
+        w.recordings_action.triggered.connect(self.open_recordings)
+        self.recordings_dialog: Any = None
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(QIcon(str(resource_path("icons", "videoteller.svg"))), w)
@@ -109,6 +112,20 @@ class WorkstationBinder(QObject):
     def _changed(self, aspect: str) -> None:
         for panel in self._panels.get(aspect, ()):
             panel.show_state(self.service.state)
+
+    @Slot()
+    def open_recordings(self) -> Any:
+        """The 录像查询 dialog (search, playback, trail); only when signed in, opened with ``open()``."""
+        from seat_client.recordings_service import recordings_dialog_for
+
+        try:
+            dialog, _service = recordings_dialog_for(self.service.controller, self.window)
+        except RuntimeError:
+            self._notify("录像查询", "请先签入后再查询录像")
+            return None
+        self.recordings_dialog = dialog
+        dialog.open()
+        return dialog
 
     @Slot()
     def open_settings(self) -> SettingsDialog:
