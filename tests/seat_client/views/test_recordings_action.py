@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from seat_client.app import build_seat_app
@@ -20,7 +21,9 @@ def test_menu_has_the_action_and_refuses_before_sign_in(qtbot: QtBot, qasync_loo
     seat = build_seat_app(SeatSettings(server_url="http://127.0.0.1:9", seat_id="T001", camera="fake-pattern"))
     qtbot.addWidget(seat.window)
     qtbot.addWidget(seat.login_dialog)
-    menu_texts = [a.text() for a in seat.window.menuBar().actions()[0].menu().actions()]
+    menu = seat.window.menuBar().actions()[0].menu()
+    assert isinstance(menu, QMenu)
+    menu_texts = [a.text() for a in menu.actions()]
     assert "录像查询…" in menu_texts
     assert _binder(seat).open_recordings() is None
     run_async(qasync_loop, seat.controller.shutdown())
