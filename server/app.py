@@ -22,11 +22,20 @@ from server.deps import Services
 from server.middleware import SecurityMiddleware
 from server.queueing import CallQueue
 from server.recordings import wiring as recordings
-from server.routers import routing_admin
-from server.routers import auth, customer, health, identity, sessions, signalling
-from server.routers import evidence_uploads, scripts, signature  # seat workstation: 话术, 抓拍, 签名
-from server.security import LoginThrottle, RateLimiter, SeatPasswords
+from server.routers import (  # seat workstation: 话术, 抓拍, 签名
+    auth,
+    customer,
+    evidence_uploads,
+    health,
+    identity,
+    routing_admin,
+    scripts,
+    sessions,
+    signalling,
+    signature,
+)
 from server.routing.wiring import build_coordinator
+from server.security import LoginThrottle, RateLimiter, SeatPasswords
 from server.settings import Settings
 from server.verification.photos import PhotoStore
 from server.verification.service import IdentityRefused, IdentityService
@@ -124,7 +133,8 @@ def create_app(
         passwords = SeatPasswords(fast_insecure=settings.password_hash_profile == "dev_fast")
         seed_dev_seats(db, settings, passwords, clock)
         coordinator = build_coordinator(db, settings, clock, queue_factory)
-        recordings.start_recordings(app, settings, db, coordinator)  # 双录 + the chained session trail, before restore()
+        # 双录 and the chained session trail start before restore(), so restored sessions are chained too.
+        recordings.start_recordings(app, settings, db, coordinator)
         coordinator.restore()
         app.state.services = Services(
             settings=settings,

@@ -96,7 +96,7 @@ class IceCandidate(_Message):
     sdp_mline_index: int | None = Field(default=None, ge=0, le=64)
 
 
-# --- customer -> server ------------------------------------------------------------------------------------------------
+# --- customer -> server ---
 
 
 class CustomerHangup(_Message):
@@ -116,7 +116,7 @@ CustomerMessage = Annotated[
 ]
 
 
-# --- seat -> server ----------------------------------------------------------------------------------------------------
+# --- seat -> server ---
 
 
 class SeatSetState(_Message):
@@ -192,7 +192,7 @@ SeatMessage = Annotated[
 ]
 
 
-# --- server -> both ----------------------------------------------------------------------------------------------------
+# --- server -> both ---
 
 
 class ErrorMessage(_Message):
@@ -221,7 +221,7 @@ class Notice(_Message):
     message: str
 
 
-# --- server -> customer ------------------------------------------------------------------------------------------------
+# --- server -> customer ---
 
 
 class QueueStatus(_Message):
@@ -305,7 +305,7 @@ ServerToCustomer = Annotated[
 ]
 
 
-# --- server -> seat ----------------------------------------------------------------------------------------------------
+# --- server -> seat ---
 
 
 class Welcome(_Message):
