@@ -26,6 +26,7 @@ TocEntry = tuple[str, str, str]
 QT = "PySide6/Qt/"
 UNUSED_QT_PLUGINS = (
     QT + "plugins/platformthemes/libqgtk3.so",
+    QT + "plugins/imageformats/libqpdf.so",  # pulls in libQt6Pdf (4.5 MB); the seat shows no PDFs
     QT + "plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
     QT + "plugins/multimedia/libffmpegmediaplugin.so",
     QT + "plugins/platforms/libqeglfs.so",
