@@ -46,7 +46,11 @@ class FaceChecker:
         from server.identity.face import get_face_engine
 
         self.engine = get_face_engine()
-        self.portrait = cv2.imread(str(resource_path("sandbox", "faces", "obama.jpg")))
+        portrait_path = resource_path("sandbox", "faces", "obama.jpg")
+        portrait = cv2.imread(str(portrait_path))
+        if portrait is None:
+            raise FileNotFoundError(f"cannot read image {portrait_path}")
+        self.portrait = portrait
         self.latest = latest  # () -> av.VideoFrame | None
         self.period = 1.0 / hz
         self.checks = 0

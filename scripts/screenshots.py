@@ -19,7 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 def _frame_from(path: Path, width: int, height: int) -> np.ndarray:
     """An RGB 16:9 'camera' frame with the face image in the middle of a plain room-coloured background."""
-    face = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imread(str(path))
+    if bgr is None:
+        raise FileNotFoundError(f"cannot read image {path}")
+    face = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     canvas = np.full((height, width, 3), (96, 112, 128), np.uint8)
     scale = height * 0.9 / face.shape[0]
     face = cv2.resize(face, (int(face.shape[1] * scale), int(face.shape[0] * scale)))

@@ -70,15 +70,16 @@ def _decode(data: bytes) -> tuple[float, list[tuple[float, np.ndarray]], np.ndar
     frames: list[tuple[float, np.ndarray]] = []
     audio: list[np.ndarray] = []
     rate = 48000
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         duration = float(container.duration or 0) / av.time_base
         next_t = 0.5
         for frame in container.decode(video=0):
+            assert frame.pts is not None and frame.time_base is not None
             t = float(frame.pts * frame.time_base)
             if t >= next_t:
                 frames.append((t, frame.to_ndarray(format="gray")))
                 next_t += 1.0
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         for aframe in container.decode(audio=0):
             rate = aframe.sample_rate
             audio.append(aframe.to_ndarray().astype(np.float32).reshape(-1))
@@ -88,13 +89,16 @@ def _decode(data: bytes) -> tuple[float, list[tuple[float, np.ndarray]], np.ndar
 def _watermark_times(frames: list[tuple[float, np.ndarray]]) -> list[datetime]:
     import cv2
     from rapidocr import RapidOCR
+    from rapidocr.utils.output import RapidOCROutput
 
     engine = RapidOCR()
     times = []
     for _t, luma in frames:
         height, width = luma.shape
         crop = cv2.cvtColor(luma[: max(48, height // 6), : int(width * 0.8)], cv2.COLOR_GRAY2BGR)
-        text = " ".join(engine(crop).txts or ())
+        result = engine(crop)
+        assert isinstance(result, RapidOCROutput)
+        text = " ".join(result.txts or ())
         match = _TIME_RE.search(text.replace(" ", " "))
         assert match, f"no watermark time in OCR text {text!r}"
         times.append(datetime.fromisoformat(f"{match[1]}T{match[2]}:{match[3]}:{match[4]}"))

@@ -21,6 +21,7 @@ from seat_client.settings import SeatSettings
 from seat_client.upgrade import UpgradeStatus
 from server.runner import ServerThread
 from server.settings import SeedSeat, Settings
+from server.versions import GroupPolicy, VersionPolicy
 from tests.seat_client.conftest import run_async, wait_until
 from wire import CallOffered, SeatSetState, SeatState
 
@@ -40,11 +41,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             SeedSeat(seat_id="1001", display_name="试点柜员", password="pw-1001"),
             SeedSeat(seat_id="1002", display_name="旧版柜员", password="pw-1002"),
         ],
-        client_versions={
-            "default": {"recommended": __version__, "minimum": __version__},
-            "groups": {"pilot": {"recommended": NEWER}, "locked": {"recommended": NEWER, "minimum": NEWER}},
-            "seat_groups": {"1001": "pilot", "1002": "locked"},
-        },
+        client_versions=VersionPolicy(
+            default=GroupPolicy(recommended=__version__, minimum=__version__),
+            groups={"pilot": GroupPolicy(recommended=NEWER), "locked": GroupPolicy(recommended=NEWER, minimum=NEWER)},
+            seat_groups={"1001": "pilot", "1002": "locked"},
+        ),
     )
     with ServerThread(settings) as server:
         yield server.base_url

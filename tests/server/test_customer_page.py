@@ -14,7 +14,7 @@ import av
 import numpy as np
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from playwright.async_api import BrowserContext, Page, async_playwright
+from playwright.async_api import BrowserContext, FilePayload, Page, async_playwright
 
 from server.devtools.idcards import demo_card_images, demo_key_for
 from tests.server.conftest import LiveServer
@@ -81,8 +81,10 @@ async def take_ticket(page: Page, business: str = "password_reset") -> str:
     """Pre-check through the page (a demo customer's ID-card photos in the file inputs), then take the ticket."""
     images = demo_card_images(demo_key_for(business))
     await page.click(f"label[for=bt-{business}]")
-    await page.set_input_files("#id-front", files=[{"name": "f.jpg", "mimeType": "image/jpeg", "buffer": images.front}])
-    await page.set_input_files("#id-back", files=[{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": images.back}])
+    front: FilePayload = {"name": "f.jpg", "mimeType": "image/jpeg", "buffer": images.front}
+    back: FilePayload = {"name": "b.jpg", "mimeType": "image/jpeg", "buffer": images.back}
+    await page.set_input_files("#id-front", files=[front])
+    await page.set_input_files("#id-back", files=[back])
     await page.fill("#phone", images.phone)
     if images.account_for(business):
         await page.fill("#account-no", images.account_for(business))

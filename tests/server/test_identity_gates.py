@@ -113,6 +113,7 @@ async def connect(live: LiveServer, key: str = "pass_all", business: str = "pass
 def camera_frame(path: Path) -> bytes:
     """The photo as the page's canvas would post it: at most 640 px, JPEG."""
     image = cv2.imread(str(path))
+    assert image is not None, f"cannot read {path}"
     scale = min(1.0, 640 / max(image.shape[:2]))
     image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return bytes(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())

@@ -106,6 +106,7 @@ async def test_accepted_signature_png_is_rendered_from_strokes(live: LiveServer)
 
     png = render_signature_png(SignatureSubmission.model_validate(_signature()))
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
     assert image.shape == (240, 600)
     assert (image < 128).sum() > 300  # ink along the stroke
     assert image[5, 5] == 255  # paper elsewhere

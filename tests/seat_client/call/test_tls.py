@@ -109,7 +109,9 @@ def test_configured_ca_reaches_the_controller(
             connection = controller.connection
             assert connection is not None and connection.ca_cert == settings.ca_cert
             # The 双录 key came over https with the same CA (recording would be refused without it).
-            assert controller.recording is not None and controller.recording.key_id, controller.recording.error
+            recording = controller.recording
+            assert recording is not None
+            assert recording.key_id, recording.error
             await wait_until(lambda: controller.seat_state == "not_ready", timeout=10)
         finally:
             await controller.shutdown()

@@ -154,6 +154,7 @@ def test_snapshot_burn_in_keeps_resolution_and_marks_pixels() -> None:
     snap = make_snapshot(rgb, snapshot_id="s1", session_id="sess-000001", seat_id="T001", taken_at=T0)
     assert (snap.width, snap.height) == (1920, 1080)
     decoded = cv2.imdecode(np.frombuffer(snap.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None
     assert decoded.shape == (1080, 1920, 3)
     assert decoded[-5:, :].mean() < 150  # the darkened watermark bar at the bottom
     assert abs(int(decoded[10, 10].mean()) - 200) < 6  # the picture itself is untouched

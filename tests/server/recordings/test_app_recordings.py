@@ -125,7 +125,7 @@ async def test_recorded_call_is_sealed_searchable_playable_and_retained(live: Li
     assert ranged.status_code == 206 and ranged.content == full.content[100:200]
     assert ranged.headers["content-range"] == f"bytes 100-199/{len(full.content)}"
     assert (await live.http.get(url.replace("grant=", "grant=x"))).status_code == 403
-    with av.open(io.BytesIO(full.content)) as container:
+    with av.open(io.BytesIO(full.content), mode="r") as container:
         duration = float(container.duration or 0) / av.time_base
         assert container.streams.video and container.streams.audio
     assert duration == pytest.approx(2.5, abs=0.1)

@@ -20,6 +20,14 @@ from tests.server.conftest import (
     wait_for,
 )
 
+
+def _token_of(client: WsClient) -> str:
+    """The token the client connected with (from its websocket handshake path)."""
+    request = client.ws.request
+    assert request is not None
+    return request.path.split("token=")[1]
+
+
 CONFIG = """
 reconnect_grace_s = 60
 [defaults]
@@ -227,9 +235,7 @@ async def test_restart_keeps_order_including_stars(server_factory: ServerFactory
     vip, sid_vip = await _vip(first, 5)
     plain_2, sid_2 = await first.customer()
     await _position(plain_2, 3)
-    tokens = {
-        sid: c.ws.request.path.split("token=")[1] for sid, c in ((sid_1, plain_1), (sid_vip, vip), (sid_2, plain_2))
-    }
+    tokens = {sid: _token_of(c) for sid, c in ((sid_1, plain_1), (sid_vip, vip), (sid_2, plain_2))}
     await stop_server(first)
     second = await server_factory()
     clients = {}
@@ -414,8 +420,8 @@ async def test_restart_keeps_a_transferred_customer_at_the_front(server_factory:
     await seat_a.send({"type": "transfer", "session_id": sid, "queue_id": "retail"})
     await seat_a.expect("call_transferred")
     await waiting.expect("queue_status", position=2)  # the transferred customer waits ahead of everyone
-    token = customer.ws.request.path.split("token=")[1]
-    token_w = waiting.ws.request.path.split("token=")[1]
+    token = _token_of(customer)
+    token_w = _token_of(waiting)
     assert first.services.db.get_session(sid)["front_of_queue"] == 1
     await stop_server(first)
     second = await server_factory()

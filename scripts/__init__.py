@@ -1,0 +1,1 @@
+"""Developer scripts (benchmarks, screenshots); a package so ``scripts.bench_workstation`` imports resolve."""
