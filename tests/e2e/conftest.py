@@ -3,18 +3,21 @@ loop) and headless Chromium as the customer."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+
+# Re-exported: test modules import these helpers from their package's conftest.
+from tests.qt_async import run_async as run_async
+from tests.qt_async import wait_until as wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -87,43 +90,3 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-@pytest.fixture
-def qasync_loop(qapp):  # type: ignore[no-untyped-def]
-    """A qasync event loop on the test's QApplication, the same kind the seat client runs on."""
-    from seat_client.qt_workarounds import new_event_loop
-
-    loop = new_event_loop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        asyncio.set_event_loop(None)
-        loop.close()
-
-
-def run_async(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
-    """Run ``coro`` on the qasync loop; Qt events are processed meanwhile."""
-    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-
-async def wait_until(predicate: Any, timeout: float = 30.0, message: str = "") -> None:
-    """Poll ``predicate`` on the loop until it is true; fail the test after ``timeout`` seconds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        pytest.fail(f"condition not met within {timeout}s: {message or predicate}")
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs_in_tmp(platformdirs_isolated: Path) -> Path:
-    """The seat client's per-user directories (settings, 双录 spool) live under the test's tmp_path."""
-    return platformdirs_isolated

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import socket
@@ -14,6 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+# Re-exported: test modules import these helpers from their package's conftest.
+from tests.qt_async import run_async as run_async
+from tests.qt_async import wait_until as wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,40 +53,6 @@ def _collect_garbage_on_main_thread() -> Iterator[None]:
     gc.collect()
     if was_enabled:
         gc.enable()
-
-
-@pytest.fixture
-def qasync_loop(qapp):  # type: ignore[no-untyped-def]
-    """A qasync event loop on the test's QApplication; run coroutines with ``run_async(loop, coro)``."""
-    from seat_client.qt_workarounds import new_event_loop
-
-    loop = new_event_loop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        asyncio.set_event_loop(None)
-        loop.close()
-
-
-def run_async(loop: asyncio.AbstractEventLoop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    """Run ``coro`` on the qasync loop (Qt events are processed meanwhile)."""
-    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-
-async def wait_until(predicate, timeout: float = 20.0, message: str = "") -> None:  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` on the loop until true; fails after ``timeout`` seconds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        pytest.fail(f"condition not met within {timeout}s: {message or predicate}")
 
 
 def _free_port() -> int:
