@@ -22,7 +22,12 @@ def _env(**extra: str) -> dict[str, str]:
 async def test_self_test_exits_zero(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "seat_client", "--self-test",
-        cwd=ROOT, env=_env(XDG_STATE_HOME=str(tmp_path)),
+        cwd=ROOT,
+        env=_env(
+            XDG_STATE_HOME=str(tmp_path / "state"),
+            XDG_CONFIG_HOME=str(tmp_path / "config"),  # not the user's settings: no server configured here
+            XDG_DATA_HOME=str(tmp_path / "data"),
+        ),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 60)
