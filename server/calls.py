@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -29,6 +29,9 @@ from server.queueing import CallQueue, Offer, QueueEntry
 from server.security import hash_token, new_session_id, new_token, token_matches
 from server.settings import Settings
 from server.versions import VersionDecision, decide
+
+OfferKind = Literal["customer", "transfer", "consult"]
+"""What a seat is rung for (``wire.CallOffered.offer_kind``)."""
 
 logger = logging.getLogger(__name__)
 
@@ -527,32 +530,48 @@ class CallCoordinator:
     def _apply(self, offers: list[Offer]) -> None:
         """Carry out the queue's decisions: ring each chosen seat."""
         for offer in offers:
-            seat = self.seats.get(offer.seat_id)
-            live = self.sessions.get(offer.session_id)
-            if seat is None or live is None or seat.state != wire.SeatState.READY:
-                logger.error("session %s: queue offered to unusable seat %s", offer.session_id, offer.seat_id)
-                if live is not None:
-                    self.queue.offer_failed(offer.session_id)
-                continue
-            live.status = SessionStatus.OFFERED
-            self.db.update_session(live.session_id, status=SessionStatus.OFFERED)
-            self._event(live.session_id, "offered", seat_id=seat.seat_id)
-            seat.session_id = live.session_id
-            self._change_state(seat, wire.SeatState.RESERVED, None)
-            timeout = self.settings.ring_timeout_s
-            seat.peer.send(
-                wire.CallOffered(
-                    session_id=live.session_id,
-                    business_type=live.business_type,
-                    business_label=wire.business_label(live.business_type),
-                    customer_name=live.customer_name,
-                    queued_at=live.queued_at,
-                    ring_timeout_s=timeout,
-                )
+            self._ring_seat(offer)
+
+    def _ring_seat(self, offer: Offer) -> None:
+        """Ring the chosen seat for a waiting customer (振铃) and arm its ring timeout."""
+        seat = self.seats.get(offer.seat_id)
+        live = self.sessions.get(offer.session_id)
+        if seat is None or live is None or seat.state != wire.SeatState.READY:
+            logger.error("session %s: queue offered to unusable seat %s", offer.session_id, offer.seat_id)
+            if live is not None:
+                self.queue.offer_failed(offer.session_id)
+            return
+        live.status = SessionStatus.OFFERED
+        seat.session_id = live.session_id
+        self._change_state(seat, wire.SeatState.RESERVED, None)
+        timeout = self.settings.ring_timeout_s
+        kind = self._offer_kind(offer)
+        seat.peer.send(
+            wire.CallOffered(
+                session_id=live.session_id,
+                business_type=live.business_type,
+                business_label=wire.business_label(live.business_type),
+                customer_name=live.customer_name,
+                queued_at=live.queued_at,
+                ring_timeout_s=timeout,
+                offer_kind=kind,
             )
-            loop = asyncio.get_running_loop()
-            seat.ring_timer = loop.call_later(timeout, self._ring_timeout, seat.seat_id, live.session_id)
-            logger.info("session %s: offered to seat %s", live.session_id, seat.seat_id)
+        )
+        # Persisted right after the offer is queued for sending (same loop turn): a crash in between restores the
+        # customer as waiting, which is what a restart does with a ringing customer anyway.
+        self._persist_offer(live)
+        self._event(live.session_id, "offered", seat_id=seat.seat_id, offer_kind=kind)
+        loop = asyncio.get_running_loop()
+        seat.ring_timer = loop.call_later(timeout, self._ring_timeout, seat.seat_id, live.session_id)
+        logger.info("session %s: offered to seat %s (%s)", live.session_id, seat.seat_id, kind)
+
+    def _offer_kind(self, offer: Offer) -> OfferKind:
+        """What the seat is rung for, as ``wire.CallOffered.offer_kind`` says it."""
+        return "customer"
+
+    def _persist_offer(self, live: LiveSession) -> None:
+        """Record in the database that the session is ringing at a seat."""
+        self.db.update_session(live.session_id, status=SessionStatus.OFFERED)
 
     def _ring_timeout(self, seat_id: str, session_id: str) -> None:
         seat = self.seats.get(seat_id)

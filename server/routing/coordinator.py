@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import wire
-from server.calls import CallCoordinator, Clock, LiveSession, Peer, SeatLink, utc_now
+from server.calls import CallCoordinator, Clock, LiveSession, OfferKind, Peer, SeatLink, utc_now
 from server.db import Database, SessionStatus
 from server.queueing import CallQueue, Offer, QueueEntry
 from server.routing.adapter import RoutingCallQueue, RoutingNotice
@@ -238,41 +238,16 @@ class RoutedCoordinator(CallCoordinator):
                 self._carry_out(notice)
             self._arm_deadline()
 
-    def _ring_seat(self, offer: Offer) -> None:
-        """Ring the chosen seat for a waiting customer (as the base coordinator does, with the offer's kind)."""
-        seat = self.seats.get(offer.seat_id)
-        live = self.sessions.get(offer.session_id)
-        if seat is None or live is None or seat.state != wire.SeatState.READY:
-            logger.warning("session %s: queue offered to unusable seat %s", offer.session_id, offer.seat_id)
-            if live is not None:
-                self.queue.offer_failed(offer.session_id)
-            return
-        live.status = SessionStatus.OFFERED
-        seat.session_id = live.session_id
-        self._change_state(seat, wire.SeatState.RESERVED, None)
-        timeout = self.settings.ring_timeout_s
-        seat.peer.send(
-            wire.CallOffered(
-                session_id=live.session_id,
-                business_type=live.business_type,
-                business_label=wire.business_label(live.business_type),
-                customer_name=live.customer_name,
-                queued_at=live.queued_at,
-                ring_timeout_s=timeout,
-                offer_kind="transfer" if offer.kind == "transfer" else "customer",
-            )
-        )
-        # Persisted right after the offer is queued for sending (same loop turn): a crash in between restores the
-        # customer as waiting, which is what a restart does with a ringing customer anyway.
+    def _offer_kind(self, offer: Offer) -> OfferKind:
+        return "transfer" if offer.kind == "transfer" else "customer"
+
+    def _persist_offer(self, live: LiveSession) -> None:
+        """Also keep the queue the customer waits in, so a restart restores them to it in order."""
         queue_id = self.routing.queue_of(live.session_id) if self.routing is not None else None
         if queue_id is not None:
             self.db.update_session(live.session_id, status=SessionStatus.OFFERED, routing_queue=queue_id)
         else:
             self.db.update_session(live.session_id, status=SessionStatus.OFFERED)
-        self._event(live.session_id, "offered", seat_id=seat.seat_id, offer_kind=offer.kind)
-        loop = asyncio.get_running_loop()
-        seat.ring_timer = loop.call_later(timeout, self._ring_timeout, seat.seat_id, live.session_id)
-        logger.info("session %s: offered to seat %s (%s)", live.session_id, seat.seat_id, offer.kind)
 
     def _carry_out(self, notice: RoutingNotice) -> None:
         live = self.sessions.get(notice.session_id)
