@@ -3,10 +3,7 @@ loop) and headless Chromium as the customer."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ import pytest
 # Re-exported: test modules import these helpers from their package's conftest.
 from tests.qt_async import run_async as run_async
 from tests.qt_async import wait_until as wait_until
+from tests.server_process import server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -52,41 +50,9 @@ class LiveServer:
         return dict(response.json())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The coordination server in dev mode (seat ``demo``/``demo123``) on a free port, with a fresh database."""
     data_dir = tmp_path / "server-data"
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "--dev", "--port", str(port), "--data-dir", str(data_dir)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("server did not start: " + log_path.read_text(errors="replace")[-2000:])
-                time.sleep(0.1)  # readiness poll of a child process
-            yield LiveServer(url, data_dir, proc)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with server_process(data_dir, tmp_path / "server.log") as (url, proc):
+        yield LiveServer(url, data_dir, proc)

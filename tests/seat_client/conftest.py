@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 # Re-exported: test modules import these helpers from their package's conftest.
 from tests.qt_async import run_async as run_async
 from tests.qt_async import wait_until as wait_until
+from tests.server_process import server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,52 +51,15 @@ def _collect_garbage_on_main_thread() -> Iterator[None]:
         gc.enable()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real coordination server (``python -m server --dev``) on a free port; yields its base URL.
 
     Dev mode seeds the seat account ``demo`` / ``demo123``.
     """
-    try:
-        import server.app  # noqa: F401
-    except ImportError:
-        pytest.skip("server package not available")
     data_dir = tmp_path_factory.mktemp("server-data")
-    port = _free_port()
-    log = (data_dir / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--dev", "--port", str(port), "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/api/business-types", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("server did not start: " + (data_dir / "server.log").read_text()[-2000:])
-            time.sleep(0.1)  # polling a subprocess for readiness, not waiting in a test
+    with server_process(data_dir, data_dir.parent / f"{data_dir.name}.log") as (url, _proc):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(autouse=True)
