@@ -569,7 +569,9 @@
   function cameraVideo() {
     for (const id of ["local-video", "queue-preview"]) {
       const video = $(id);
-      if (video.srcObject && video.videoWidth > 0) return video;
+      // readyState >= HAVE_CURRENT_DATA: a frame is decoded; before that drawImage gives a black picture, which
+      // would cost the customer one of their three face-comparison attempts.
+      if (video.srcObject && video.videoWidth > 0 && video.readyState >= 2) return video;
     }
     return null;
   }
