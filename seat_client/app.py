@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass
@@ -38,22 +39,48 @@ class SeatApp:
     login_dialog: LoginDialog
     screenshots: ScreenshotRecorder | None
     _binder: QObject
+    LOGIN_RETRY_MAX_S = 15.0
+    """Longest pause between auto-login attempts while the server is unreachable."""
     settings_path: Path | None = None
     workstation: WorkstationService | None = None
     """The workstation panels' service (话术, 抓拍, 签名, gates, business)."""
     """Where a successful sign-in from the dialog remembers the server URL and 工号 (None: not saved)."""
 
-    async def start(self, password: str | None = None) -> bool:
-        """Sign in with ``password`` if given (auto-login), else open the login dialog; returns True if signed in."""
-        if password is not None:
-            ok = await self.controller.login(
-                self.controller.settings.server_url, self.controller.settings.seat_id, password
-            )
-            if not ok:
+    async def start(self, password: str | None = None, *, retry_unreachable: bool = True) -> bool:
+        """Sign in with ``password`` if given (auto-login), else open the login dialog; returns True if signed in.
+
+        A seat PC often boots before the server is back (power cut, server restart): while the server is unreachable
+        auto-login keeps trying, backing off to every :attr:`LOGIN_RETRY_MAX_S` seconds, with the login dialog open
+        and saying so. It stops on any other failure (wrong password…), or once the teller signs in from the dialog.
+        """
+        if password is None:
+            self.login_dialog.open()
+            return False
+        settings = self.controller.settings
+        teller_took_over = False
+
+        def took_over(*_args: object) -> None:
+            nonlocal teller_took_over
+            teller_took_over = True
+
+        self.login_dialog.loginRequested.connect(took_over)
+        try:
+            delay = 1.0
+            while True:
+                if await self.controller.login(settings.server_url, settings.seat_id, password):
+                    return True
+                if not retry_unreachable or self.controller.last_login_error != "unreachable":
+                    self.login_dialog.open()
+                    return False
                 self.login_dialog.open()
-            return ok
-        self.login_dialog.open()
-        return False
+                self.login_dialog.show_error(f"无法连接服务器（{settings.server_url}），{delay:.0f} 秒后自动重试…")
+                logger.info("server unreachable at sign-in; retrying in %.0f s", delay)
+                await asyncio.sleep(delay)
+                if teller_took_over:  # the teller signs in from the dialog: theirs is the attempt that counts
+                    return self.controller.connection is not None
+                delay = min(delay * 2, self.LOGIN_RETRY_MAX_S)
+        finally:
+            self.login_dialog.loginRequested.disconnect(took_over)
 
     def remember_login(self) -> None:
         """Persist the server URL and 工号 the teller just signed in with (never the password)."""

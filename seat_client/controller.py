@@ -134,6 +134,8 @@ class SeatController(QObject):
         self._welcome_time: tuple[datetime, float] | None = None
         self.exit_after_calls = exit_after_calls
         self.connection: SeatConnection | None = None
+        self.last_login_error: str | None = None
+        """Why the last sign-in failed (LoginError.code: ``unreachable``, ``bad_credentials``…); None after success."""
         self.upgrade: UpgradeCheck | None = None
         self.remote_pump = FramePump("remote", parent=self)
         self.local_pump = FramePump("local", parent=self)
@@ -182,8 +184,10 @@ class SeatController(QObject):
             response = await connection.start()
         except LoginError as exc:
             logger.warning("login failed for seat %s: %s", seat_id, exc.code)
+            self.last_login_error = exc.code
             self.loginFailed.emit(exc.message)
             return False
+        self.last_login_error = None
         self.connection = connection
         self.display_name = response.display_name
         status = response.client_version_status

@@ -235,3 +235,63 @@ def test_unreachable_server_shows_chinese_error(qtbot: QtBot, qasync_loop) -> No
     assert dialog.error_text == "无法连接服务器(http://127.0.0.1:9)"
     assert dialog.ui.loginButton.isEnabled()
     assert seat.controller.camera is None  # media opens only after a successful sign-in
+
+
+def test_auto_login_keeps_retrying_until_the_server_is_reachable(qtbot: QtBot, qasync_loop, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    """A seat PC that boots before the server: auto-login says it will retry, and signs in once the server answers."""
+    import asyncio
+
+    from tests.server_process import free_port
+
+    upstream_port = int(live_server.rsplit(":", 1)[1])
+    port = free_port()
+    settings = SeatSettings(server_url=f"http://127.0.0.1:{port}", seat_id="demo", camera="fake-pattern")
+    seat = build_seat_app(settings)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+    dialog = seat.login_dialog
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except ConnectionError:
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def scenario() -> None:
+        attempt = asyncio.ensure_future(seat.start("demo123"))
+        await wait_until(lambda: "自动重试" in dialog.error_text, message="the dialog says it retries")
+        assert not attempt.done() and seat.controller.last_login_error == "unreachable"
+        server = await asyncio.start_server(forward, "127.0.0.1", port)  # the server comes back
+        try:
+            assert await asyncio.wait_for(attempt, 30)
+            await wait_until(lambda: seat.window.isVisible() and not dialog.isVisible(), message="main window")
+            assert seat.controller.last_login_error is None
+            await seat.close()
+        finally:
+            server.close()
+
+    run_async(qasync_loop, scenario())
+
+
+def test_auto_login_stops_at_a_wrong_password(qtbot: QtBot, qasync_loop, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    settings = SeatSettings(server_url=live_server, seat_id="demo", camera="fake-pattern")
+    seat = build_seat_app(settings)
+    qtbot.addWidget(seat.window)
+    qtbot.addWidget(seat.login_dialog)
+
+    async def scenario() -> None:
+        assert not await seat.start("wrong-password")  # returns at once: no retry loop on bad credentials
+        await seat.close()
+
+    run_async(qasync_loop, scenario(), timeout=20)
+    assert seat.controller.last_login_error == "bad_credentials"
+    assert "自动重试" not in seat.login_dialog.error_text and seat.login_dialog.error_text
