@@ -396,8 +396,10 @@ def test_seat_killed_mid_call_uploads_the_rest_after_restart_through_a_cut_netwo
 
                 # Restart; cut the network while it uploads what was left, restore it.
                 proxy.block_http(False)
+                up_before_restart = proxy.bytes_up
                 seat2 = _seat_process(f"http://127.0.0.1:{proxy.port}", spool, tmp_path, "seat2", exit_after=1)
-                await wait_until(lambda: proxy.bytes_up > 100_000, timeout=60, message="restarted seat uploads")
+                await wait_until(lambda: proxy.bytes_up - up_before_restart > 100_000, timeout=60,
+                                 message="restarted seat uploads")  # fmt: skip
                 await proxy.cut()
                 await asyncio.sleep(1.0)  # the network is down for a second
                 await proxy.start()
