@@ -26,6 +26,7 @@ import av
 import httpx
 import numpy as np
 import pytest
+from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from seat_client.app import build_seat_app
@@ -124,24 +125,29 @@ async def _play_in_the_dialog(seat: Any, session_id: str) -> None:
     from seat_client.recordings_service import recordings_dialog_for
 
     dialog, service = recordings_dialog_for(seat.controller, seat.window)
-    dialog.open()
-    dialog.business_edit.setText("password_reset")
-    dialog.search_button.click()
-    await wait_until(lambda: dialog.table.rowCount() >= 1, message="search results")
-    rows = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
-    assert session_id in rows
-    dialog.table.selectRow(rows.index(session_id))
-    dialog.open_button.click()
-    await wait_until(lambda: bool(dialog.parts) and dialog.trail.count() > 5, message="session opened")
-    assert any("answered" in dialog.trail.item(i).text() for i in range(dialog.trail.count()))
-    dialog.toggle_play()
-    await wait_until(lambda: dialog.player.position() > 1000, timeout=30, message="QMediaPlayer plays the stream")
-    target = dialog.session_duration_s * 0.6
-    dialog.seek(target)
-    await wait_until(lambda: abs(dialog.session_position_s() - target) < 1.5, timeout=30, message="seek")
-    dialog.player.stop()
-    dialog.close()
-    await service.aclose()
+    try:
+        dialog.open()
+        dialog.business_edit.setText("password_reset")
+        dialog.search_button.click()
+        await wait_until(lambda: dialog.table.rowCount() >= 1, message="search results")
+        rows = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+        assert session_id in rows
+        dialog.table.selectRow(rows.index(session_id))
+        dialog.open_button.click()
+        await wait_until(lambda: bool(dialog.parts) and dialog.trail.count() > 5, message="session opened")
+        assert any("answered" in dialog.trail.item(i).text() for i in range(dialog.trail.count()))
+        dialog.toggle_play()
+        await wait_until(lambda: dialog.player.position() > 1000, timeout=30, message="QMediaPlayer plays the stream")
+        target = dialog.session_duration_s * 0.6
+        dialog.seek(target)
+        await wait_until(lambda: abs(dialog.session_position_s() - target) < 1.5, timeout=30, message="seek")
+    finally:
+        # Whatever happened, the player lets go of its stream here, on the loop, not in a widget teardown later
+        # (a QMediaPlayer destroyed mid-stream joins its demuxer thread from C++, where no test timeout reaches).
+        dialog.player.stop()
+        dialog.player.setSource(QUrl())
+        dialog.close()
+        await service.aclose()
 
 
 @pytest.mark.timeout(300)
