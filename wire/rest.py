@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from wire.business import BusinessType
+from wire.wrap_up import WrapUpNotes
 
 
 class LoginRequest(BaseModel):
@@ -80,6 +81,8 @@ class SessionRecord(BaseModel):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+    wrap_up: WrapUpNotes | None = None
+    """The newest 话后小结 the seat wrote after the call (None until then)."""
 
 
 class PrecheckResponse(BaseModel):

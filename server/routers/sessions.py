@@ -1,4 +1,4 @@
-"""Session records for authenticated seats."""
+"""Session records for authenticated seats, and the seat's 话后小结 (wrap-up notes) after a call."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 import wire
 from server.deps import SeatDep, ServicesDep
+from server.wrap_up import WrapUpRefused, notes_from_trail, save_notes
+from wire.wrap_up import WrapUpNotes, WrapUpNotesRequest
 
 router = APIRouter(tags=["sessions"])
 
 
-def _record(row: dict[str, Any]) -> wire.SessionRecord:
-    return wire.SessionRecord.model_validate({k: v for k, v in row.items() if k != "customer_token_hash"})
+def _record(row: dict[str, Any], services: ServicesDep) -> wire.SessionRecord:
+    record = wire.SessionRecord.model_validate({k: v for k, v in row.items() if k != "customer_token_hash"})
+    if row.get("answered_at") is not None:  # notes exist only for answered calls: skip the trail read otherwise
+        record.wrap_up = notes_from_trail(str(row["session_id"]), services.db.events(str(row["session_id"])))
+    return record
 
 
 @router.get("/api/sessions", response_model=list[wire.SessionRecord])
@@ -24,16 +29,16 @@ async def list_sessions(
     status_filter: str | None = Query(default=None, alias="status", max_length=16),
 ) -> list[wire.SessionRecord]:
     """The most recently queued sessions first."""
-    return [_record(row) for row in services.db.list_sessions(limit, status_filter)]
+    return [_record(row, services) for row in services.db.list_sessions(limit, status_filter)]
 
 
 @router.get("/api/sessions/{session_id}", response_model=wire.SessionRecord)
 async def get_session(session_id: str, _auth: SeatDep, services: ServicesDep) -> wire.SessionRecord:
-    """One session record."""
+    """One session record (with its newest wrap-up notes)."""
     row = services.db.get_session(session_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "会话不存在")
-    return _record(row)
+    return _record(row, services)
 
 
 @router.get("/api/sessions/{session_id}/events")
@@ -42,3 +47,21 @@ async def session_events(session_id: str, _auth: SeatDep, services: ServicesDep)
     if services.db.get_session(session_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "会话不存在")
     return services.db.events(session_id)
+
+
+@router.put("/api/sessions/{session_id}/wrap-up", response_model=WrapUpNotes)
+async def put_wrap_up(session_id: str, body: WrapUpNotesRequest, auth: SeatDep, services: ServicesDep) -> WrapUpNotes:
+    """Store the seat's 话后小结 for a call it answered, once its part of the call is over.
+
+    A repeated ``note_id`` (a retry) returns what was stored; a new one stores a new revision (the newest wins).
+    Refusals: 404 unknown session, 403 not a call this seat answered, 409 the call is still connected (or too many
+    revisions, or the note id was used for other text), 422 empty or too long (Chinese ``detail``).
+    """
+    row = services.db.get_session(session_id[:128])
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "会话不存在")
+    try:
+        notes, _created = save_notes(services.db, row, auth.seat.seat_id, body, services.clock())
+    except WrapUpRefused as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    return notes
