@@ -13,15 +13,16 @@ that marks a gate passed, no manual override and no way to skip or reorder. Ever
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from server.bank.adapters import (
     ACCOUNT_STATUS_LABELS,
@@ -52,6 +53,7 @@ __all__ = [
     "GATE_LABELS",
     "GATE_ORDER",
     "LIVENESS_ACTIONS",
+    "STATE_VERSION",
     "FaceScores",
     "Gate",
     "GateClosedError",
@@ -61,6 +63,7 @@ __all__ = [
     "GateMachine",
     "GateOrderError",
     "GatePolicy",
+    "GateStateError",
     "GateStatus",
     "GateUpdate",
     "GatesNotPassedError",
@@ -167,6 +170,10 @@ class GatesNotPassedError(GateError):
     """A business step was attempted before every required gate passed."""
 
     code = "gates_not_passed"
+
+
+class GateStateError(ValueError):
+    """A stored gate state cannot be restored (unknown version, inconsistent, or a photo it needs is missing)."""
 
 
 # --- inputs ---
@@ -519,6 +526,153 @@ class _GateState:
         }
 
 
+STATE_VERSION = 1
+"""Version of :meth:`GateMachine.to_state`'s format."""
+
+
+def _gate_state_from(data: Mapping[str, Any]) -> _GateState:
+    return _GateState(
+        gate=Gate(data["gate"]),
+        status=GateStatus(data["status"]),
+        max_attempts=int(data["max_attempts"]),
+        attempts=int(data["attempts"]),
+        started_at=_when(data.get("started_at")),
+        finished_at=_when(data.get("finished_at")),
+        inputs={str(k): str(v) for k, v in dict(data.get("inputs") or {}).items()},
+        scores={str(k): (None if v is None else float(v)) for k, v in dict(data.get("scores") or {}).items()},
+        results=[dict(r) for r in data.get("results") or []],
+        failure_code=data.get("failure_code"),
+        customer_message=data.get("customer_message"),
+        teller_message=data.get("teller_message"),
+    )
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _card_state(card: IdCardFields | None) -> dict[str, Any] | None:
+    if card is None:
+        return None
+    return {
+        "name": card.name,
+        "id_number": card.id_number,
+        "sex": card.sex,
+        "birth_date": card.birth_date.isoformat(),
+        "address": card.address,
+        "valid_until": card.valid_until.isoformat() if card.valid_until else None,
+        "portrait_sha256": card.portrait_sha256,
+        "ethnicity": card.ethnicity,
+    }
+
+
+def _card_from(data: Mapping[str, Any] | None) -> IdCardFields | None:
+    if data is None:
+        return None
+    birth = _day(data["birth_date"])
+    assert birth is not None
+    return IdCardFields(
+        name=str(data["name"]),
+        id_number=str(data["id_number"]),
+        sex=str(data["sex"]),
+        birth_date=birth,
+        address=str(data["address"]),
+        valid_until=_day(data.get("valid_until")),
+        portrait_sha256=str(data["portrait_sha256"]),
+        ethnicity=str(data.get("ethnicity", "")),
+    )
+
+
+def _customer_state(customer: Customer | None) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    return {
+        "customer_id": customer.customer_id,
+        "name": customer.name,
+        "id_number": customer.id_number,
+        "phone": customer.phone,
+        "sex": customer.sex,
+        "birth_date": customer.birth_date.isoformat(),
+        "address": customer.address,
+        "ethnicity": customer.ethnicity,
+    }
+
+
+def _customer_from(data: Mapping[str, Any] | None) -> Customer | None:
+    if data is None:
+        return None
+    birth = _day(data["birth_date"])
+    assert birth is not None
+    return Customer(
+        customer_id=str(data["customer_id"]),
+        name=str(data["name"]),
+        id_number=str(data["id_number"]),
+        phone=str(data["phone"]),
+        sex=str(data["sex"]),
+        birth_date=birth,
+        address=str(data["address"]),
+        ethnicity=str(data.get("ethnicity", "汉")),
+    )
+
+
+def _account_state(account: Account | None) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    return {
+        "account_no": account.account_no,
+        "customer_id": account.customer_id,
+        "status": str(account.status),
+        "card_type": account.card_type,
+        "opening_branch": account.opening_branch,
+        "opened_on": account.opened_on.isoformat(),
+    }
+
+
+def _account_from(data: Mapping[str, Any] | None) -> Account | None:
+    if data is None:
+        return None
+    opened = _day(data["opened_on"])
+    assert opened is not None
+    return Account(
+        account_no=str(data["account_no"]),
+        customer_id=str(data["customer_id"]),
+        status=AccountStatus(data["status"]),
+        card_type=str(data["card_type"]),
+        opening_branch=str(data["opening_branch"]),
+        opened_on=opened,
+    )
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _transition(method: Callable[Concatenate[GateMachine, _P], _R]) -> Callable[Concatenate[GateMachine, _P], _R]:
+    """Mark a method that may change the machine: its ``on_change`` observer runs once it returns or raises."""
+
+    @functools.wraps(method)
+    def wrapper(self: GateMachine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._notify_change()
+
+    return wrapper
+
+
+_INTERRUPTED: dict[Gate, tuple[str, str]] = {
+    Gate.PRECHECK: ("受理前核验中断,请重新提交", "服务重启,进行中的受理前核验作废"),
+    Gate.NETWORK_CHECK: ("联网核查中断,请稍候由柜员重试", "服务重启,进行中的联网核查结果未知"),
+    Gate.FACE: ("人脸比对中断,请稍候由柜员重试", "服务重启,进行中的人脸比对作废"),
+    Gate.LIVENESS: ("活体检测中断,请按提示重新完成动作", "服务重启,进行中的活体检测作废"),
+}
+"""(customer, teller) messages for an attempt a server restart cut off; it counts as a failed attempt."""
+
+
 @dataclass(frozen=True)
 class GateUpdate:
     """The outcome of one call into the machine.
@@ -585,6 +739,143 @@ class GateMachine:
         self._network_photo: bytes | None = None
         self._challenge: LivenessChallenge | None = None
         self._questions: QuestionSet | None = None
+        self._dirty = False
+        self.on_change: Callable[[GateMachine], None] | None = None
+        """Called with the machine after every call that changed it (e.g. to persist it); an exception it raises
+        reaches the caller of that call, the change itself stays."""
+
+    # --- persistence ---
+
+    def _notify_change(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        if self.on_change is not None:
+            self.on_change(self)
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to rebuild the machine after a server restart (:meth:`from_state`).
+
+        JSON-safe, but it holds the full name, ID number, phone and the private questions' answers: store it
+        encrypted. Images are not in it, only their hashes (the network-check photo is passed back to
+        :meth:`from_state`).
+        """
+        challenge = self._challenge
+        return {
+            "version": STATE_VERSION,
+            "session_id": self.session_id,
+            "business_type": self.business_type,
+            "created_at": self.created_at.isoformat(),
+            "terminated_by": str(self._terminated_by) if self._terminated_by else None,
+            "gates": [self._gates[g].snapshot() for g in GATE_ORDER],
+            "card": _card_state(self._card),
+            "customer": _customer_state(self._customer),
+            "account": _account_state(self._account),
+            "challenge": (
+                {
+                    "challenge_id": challenge.challenge_id,
+                    "actions": list(challenge.actions),
+                    "issued_at": challenge.issued_at.isoformat(),
+                    "expires_at": challenge.expires_at.isoformat(),
+                }
+                if challenge
+                else None
+            ),
+            "questions": self._questions.to_state() if self._questions else None,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: Mapping[str, Any], *, config: GateConfig = DEFAULT_GATE_CONFIG, network_photo: bytes | None = None
+    ) -> GateMachine:
+        """Rebuild a machine from :meth:`to_state`: statuses, attempts used, scores, results, questions and answers,
+        the open liveness challenge; a failed session stays failed.
+
+        The business's policy is taken from ``config``, but a restore never relaxes what was stored: each gate keeps
+        its stored attempt limit, and a gate the current policy requires is required even if it was not before.
+
+        Args:
+            state: what :meth:`to_state` returned.
+            config: the gate configuration now.
+            network_photo: the registered photo of a passed network check (its hash is checked).
+
+        Raises:
+            GateStateError: unknown version, inconsistent state, or the passed network check's photo is missing or
+                not the one that was checked.
+        """
+        if state.get("version") != STATE_VERSION:
+            raise GateStateError(f"unknown gate state version {state.get('version')!r}")
+        created = _when(state["created_at"])
+        assert created is not None
+        machine = cls(str(state["session_id"]), str(state["business_type"]), now=created, config=config)
+        try:
+            stored = [_gate_state_from(d) for d in state["gates"]]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise GateStateError(f"malformed gate state: {exc}") from exc
+        if [s.gate for s in stored] != list(GATE_ORDER):
+            raise GateStateError("gate state does not list the gates in order")
+        for gate_state in stored:
+            if gate_state.status is GateStatus.NOT_REQUIRED and gate_state.gate in machine.policy.required:
+                gate_state.status = GateStatus.PENDING
+            machine._gates[gate_state.gate] = gate_state
+        terminated_by = state.get("terminated_by")
+        machine._terminated_by = Gate(terminated_by) if terminated_by else None
+        if machine._terminated_by and machine._gates[machine._terminated_by].status is not GateStatus.FAILED:
+            raise GateStateError("acceptance ended by a gate that did not fail")
+        if not machine._terminated_by and any(s.status is GateStatus.FAILED for s in stored):
+            raise GateStateError("a gate failed but acceptance did not end")
+        machine._card = _card_from(state.get("card"))
+        machine._customer = _customer_from(state.get("customer"))
+        machine._account = _account_from(state.get("account"))
+        if machine._gates[Gate.PRECHECK].status is GateStatus.PASSED and (
+            machine._card is None or machine._customer is None
+        ):
+            raise GateStateError("passed precheck without its card and customer")
+        network = machine._gates[Gate.NETWORK_CHECK]
+        if network.status is GateStatus.PASSED:
+            expected = network.inputs.get("network_photo_sha256")
+            if network_photo is None or sha256_hex(network_photo) != expected:
+                raise GateStateError("the passed network check's photo is missing or is not the one checked")
+            machine._network_photo = network_photo
+        challenge = state.get("challenge")
+        if challenge:
+            issued, expires = _when(challenge["issued_at"]), _when(challenge["expires_at"])
+            assert issued is not None and expires is not None
+            machine._challenge = LivenessChallenge(
+                str(challenge["challenge_id"]), tuple(str(a) for a in challenge["actions"]), issued, expires
+            )
+        questions = state.get("questions")
+        if questions:
+            try:
+                machine._questions = QuestionSet.from_state(questions)
+            except (KeyError, ValueError, TypeError, QuestionError) as exc:
+                raise GateStateError(f"malformed question set: {exc}") from exc
+        return machine
+
+    @_transition
+    def interrupt_running(self, *, now: datetime) -> list[GateUpdate]:
+        """After a restart: an attempt whose work was lost (a 联网核查 call, a liveness challenge's frames) counts as
+        a failed attempt; attempts used are never given back. Private questions carry on where they were."""
+        updates: list[GateUpdate] = []
+        for gate, (customer_message, teller_message) in _INTERRUPTED.items():
+            state = self._gates[gate]
+            if self.terminated or state.status is not GateStatus.RUNNING:
+                continue
+            if gate is Gate.LIVENESS:
+                self._challenge = None
+            state.results.append({"attempt": state.attempts, "error": "interrupted", "at": now.isoformat()})
+            updates.append(
+                self._fail(
+                    state,
+                    now,
+                    [],
+                    code="interrupted",
+                    customer_message=customer_message,
+                    teller_message=f"{teller_message},计为第 {state.attempts} 次未通过",
+                    final_message=f"{GATE_LABELS[gate]}未通过,本次业务无法继续办理",
+                )
+            )
+        return updates
 
     # --- read-only views ---
 
@@ -714,6 +1005,7 @@ class GateMachine:
         return state
 
     def _start(self, state: _GateState, now: datetime, **extra: Any) -> dict[str, Any]:
+        self._dirty = True
         state.status = GateStatus.RUNNING
         state.attempts += 1
         if state.started_at is None:
@@ -721,6 +1013,7 @@ class GateMachine:
         return self._entry("gate_started", state.gate, now, **extra)
 
     def _pass(self, state: _GateState, now: datetime, trail: list[dict[str, Any]], **extra: Any) -> GateUpdate:
+        self._dirty = True
         state.status = GateStatus.PASSED
         state.finished_at = now
         state.failure_code = state.customer_message = state.teller_message = None
@@ -742,6 +1035,7 @@ class GateMachine:
         **extra: Any,
     ) -> GateUpdate:
         """Record a failed attempt; final when asked or when the attempts are used up."""
+        self._dirty = True
         exhausted = state.attempts >= state.max_attempts
         teller = teller_message or customer_message
         state.failure_code = code
@@ -771,6 +1065,7 @@ class GateMachine:
 
     # --- PRECHECK ---
 
+    @_transition
     def submit_precheck(self, evidence: PrecheckEvidence, *, now: datetime) -> GateUpdate:
         """Decide the precheck from the OCR'd card, the phone and the bank systems' answers.
 
@@ -861,6 +1156,7 @@ class GateMachine:
 
     # --- NETWORK_CHECK ---
 
+    @_transition
     def start_network_check(self, *, now: datetime) -> NetworkCheckRequest:
         """Begin a network-check attempt; returns what to check (from the passed precheck).
 
@@ -881,6 +1177,7 @@ class GateMachine:
             raise GateOrderError("请先发起联网核查", code="not_started")
         return state
 
+    @_transition
     def record_network_check(self, result: NetworkCheckResult, *, now: datetime) -> GateUpdate:
         """Record the answer of the attempt in progress and decide.
 
@@ -941,6 +1238,7 @@ class GateMachine:
         state.inputs = {"network_photo_sha256": photo_hash}
         return self._pass(state, now, trail, **extra)
 
+    @_transition
     def record_network_check_error(self, error: BankError, *, now: datetime) -> GateUpdate:
         """Record that the attempt in progress failed to get an answer (timeout, system busy...)."""
         state = self._network_running(now)
@@ -958,6 +1256,7 @@ class GateMachine:
 
     # --- FACE ---
 
+    @_transition
     def submit_face(self, scores: FaceScores, *, now: datetime) -> GateUpdate:
         """Decide the three-way face comparison: every pair must reach the policy's threshold.
 
@@ -1017,6 +1316,7 @@ class GateMachine:
 
     # --- LIVENESS ---
 
+    @_transition
     def start_liveness(self, *, now: datetime, rng: random.Random) -> LivenessChallenge:
         """Issue an active liveness challenge (random actions in random order)."""
         state = self._check_turn(Gate.LIVENESS, now)
@@ -1041,6 +1341,7 @@ class GateMachine:
         self._challenge = challenge
         return challenge
 
+    @_transition
     def record_liveness_timeout(self, *, now: datetime) -> GateUpdate:
         """The open challenge was not answered in time."""
         state = self._check_turn(Gate.LIVENESS, now)
@@ -1056,6 +1357,7 @@ class GateMachine:
             final_message="活体检测未通过,本次业务无法继续办理",
         )
 
+    @_transition
     def submit_liveness(self, observation: LivenessObservation, *, now: datetime) -> GateUpdate:
         """Decide the open challenge from what the liveness pipeline observed."""
         state = self._check_turn(Gate.LIVENESS, now)
@@ -1100,6 +1402,7 @@ class GateMachine:
 
     # --- QUESTIONS ---
 
+    @_transition
     def start_questions(self, question_set: QuestionSet, *, now: datetime) -> GateUpdate:
         """Begin the private questions with a set drawn from the question bank (see ``draw_question_set``)."""
         state = self._check_turn(Gate.QUESTIONS, now)
@@ -1113,6 +1416,7 @@ class GateMachine:
         entry = self._start(state, now, set_id=question_set.set_id, kinds=[q.kind for q in question_set.questions])
         return GateUpdate(state.gate, state.status, state.attempts, None, None, (entry,))
 
+    @_transition
     def answer_question(self, question_id: str, choice_index: int | None, *, now: datetime) -> GateUpdate:
         """Record the option the customer chose (as the teller marks it); decides the gate once certain."""
         state = self._check_turn(Gate.QUESTIONS, now)
@@ -1123,6 +1427,7 @@ class GateMachine:
             right = qs.record_answer(question_id, choice_index)
         except QuestionError as exc:
             raise GateInputError(exc.message, code=exc.code) from exc
+        self._dirty = True
         trail = [self._entry("question_answered", Gate.QUESTIONS, now, question_id=question_id, correct=right)]
         state.scores = {"correct": qs.correct, "answered": qs.answered}
         if qs.passed is None:

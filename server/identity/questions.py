@@ -155,6 +155,42 @@ class QuestionSet:
             return None
         return self.correct >= self.rule.required_correct
 
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to rebuild the set after a server restart, answers included (store it encrypted)."""
+        return {
+            "set_id": self.set_id,
+            "rule": {"asked": self.rule.asked, "required_correct": self.rule.required_correct},
+            "questions": [
+                {
+                    "question_id": q.question_id,
+                    "kind": q.kind,
+                    "prompt": q.prompt,
+                    "choices": list(q.choices),
+                    "answer_index": q.answer_index,
+                }
+                for q in self.questions
+            ],
+            "answers": dict(self._answers),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> QuestionSet:
+        """Rebuild a set from :meth:`to_state` (the questions asked and the answers marked stay as they were)."""
+        rule = PassRule(int(state["rule"]["asked"]), int(state["rule"]["required_correct"]))
+        questions = [
+            AskedQuestion(
+                str(q["question_id"]), str(q["kind"]), str(q["prompt"]), tuple(q["choices"]), int(q["answer_index"])
+            )
+            for q in state["questions"]
+        ]
+        restored = cls(questions, rule, set_id=str(state["set_id"]))
+        known = {q.question_id for q in questions}
+        for question_id, choice in dict(state.get("answers") or {}).items():
+            if question_id not in known:
+                raise ValueError(f"stored answer for unknown question {question_id!r}")
+            restored._answers[question_id] = None if choice is None else int(choice)
+        return restored
+
     def summary(self) -> dict[str, Any]:
         """Trail-safe summary: kinds, which were right, counts (no answers' text)."""
         return {
