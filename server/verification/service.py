@@ -4,7 +4,8 @@ The pre-check runs before queueing (ID-card OCR in an executor, then the bank ad
 seat asks for each gate and the server does the work itself: it calls 联网核查, asks the customer's page for live
 frames, runs the face and liveness pipelines in executors, draws the private questions and submits the business.
 Nothing a client sends is taken as a result: seats only say "do the next gate" and which option the customer chose.
-Every gate transition lands in the session trail (``session_events``, kind ``gate.<event>``).
+Every gate transition is first stored (:mod:`server.verification.gate_store`, so a restart resumes it) and then lands
+in the session trail (``session_events``, kind ``gate.<event>``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import cv2
 import numpy as np
 
 import wire
-from server.bank.adapters import BankAdapters, BankError, BankTimeout
+from server.bank.adapters import BankAdapters, BankError, BankTimeout, NetworkCheckVerdict
 from server.calls import CallCoordinator, Clock
 from server.db import Database
 from server.identity import ocr
@@ -37,6 +38,7 @@ from server.identity.gates import (
     GateConfig,
     GateError,
     GateMachine,
+    GateStateError,
     GateStatus,
     GateUpdate,
     IdCardFields,
@@ -50,6 +52,8 @@ from server.identity.idnumber import mask_card_number, mask_name
 from server.identity.questions import QuestionError, draw_question_set
 from server.security import new_session_id, new_token
 from server.settings import Settings
+from server.verification.crypto import CipherError
+from server.verification.gate_store import GateStore, StoredGates
 from server.verification.photos import PhotoStore
 
 logger = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ MAX_OCR_BACKLOG = 4
 
 _MSG_BANK_BUSY = "银行系统暂时繁忙,请稍后重试"
 _MSG_NOT_HOLDER = "该会话不属于您或未在通话中,操作已拒绝"
+_MSG_UNRESTORABLE = "身份核验记录无法恢复,本次业务无法继续办理"
 
 
 class IdentityRefused(Exception):
@@ -168,8 +173,11 @@ class IdentityService:
         db: session trail.
         coordinator: sessions, seats and their connections.
         adapters: the bank systems.
-        photos: access-controlled photo storage.
+        photos: access-controlled, encrypted photo storage (its key also encrypts the stored gate state).
         clock: current time.
+
+    Gate state is written to the database (:class:`GateStore`) on every change; after a restart, a pre-check is
+    restored when the customer's page quotes its id again, and a queued session when a seat first acts on it.
     """
 
     def __init__(
@@ -190,6 +198,8 @@ class IdentityService:
         self.clock = clock
         self.prechecks: dict[str, PendingPrecheck] = {}
         self.sessions: dict[str, SessionIdentity] = {}
+        self.store = GateStore(db, photos.cipher)
+        self._purged_at: datetime | None = None
         self._ocr_pool = ThreadPoolExecutor(1, thread_name_prefix="vt-ocr")
         self._face_pool = ThreadPoolExecutor(1, thread_name_prefix="vt-face")
         self._live_pool = ThreadPoolExecutor(1, thread_name_prefix="vt-liveness")
@@ -198,9 +208,10 @@ class IdentityService:
         coordinator.session_end_hooks.append(self.session_ended)
 
     async def close(self) -> None:
-        """Stop: forget sessions, stop the worker threads, close the bank adapters."""
+        """Stop: forget sessions (their stored gates stay for the next start), stop the worker threads, close the bank
+        adapters."""
         for sid in list(self.sessions):
-            self.session_ended(sid)
+            self._forget(sid)
         for pool in (self._ocr_pool, self._face_pool, self._live_pool):
             pool.shutdown(wait=False, cancel_futures=True)
         await self.adapters.aclose()
@@ -217,6 +228,105 @@ class IdentityService:
     def _refuse_gate(self, session_id: str, exc: GateError) -> IdentityRefused:
         self._trail(session_id, exc.trail)
         return IdentityRefused(409, exc.message, exc.code)
+
+    # --- persistence (survives a restart) -----------------------------------------------------------------------------
+
+    def _watch_precheck(self, pc: PendingPrecheck) -> None:
+        precheck_id = pc.precheck_id
+        pc.machine.on_change = lambda machine: self.store.save(machine, self.clock(), precheck_id=precheck_id)
+
+    def _watch_session(self, si: SessionIdentity) -> None:
+        si.machine.on_change = lambda machine: self._save_session(si)
+
+    def _save_session(self, si: SessionIdentity) -> None:
+        self.store.save(si.machine, self.clock(), extra={"business_done": si.business_done})
+
+    def _restore_precheck(self, precheck_id: str) -> PendingPrecheck | None:
+        """A pre-check a previous run of the server decided (None: unknown, expired, or already used for a ticket)."""
+        try:
+            stored = self.store.find_precheck(precheck_id)
+        except (CipherError, ValueError):
+            return None
+        if stored is None or stored.ticket_bound_at or stored.ended_at:
+            return None
+        sid = stored.session_id
+        ttl = timedelta(seconds=self.settings.precheck_ttl_s)
+        if self.clock() - stored.created_at > ttl * 2 or self.db.get_session(sid) is not None:
+            return None
+        try:
+            machine = GateMachine.from_state(stored.state, config=self.config)
+        except GateStateError as exc:
+            logger.error("session %s: stored pre-check cannot be restored (%s)", sid, exc)
+            return None
+        pc = PendingPrecheck(precheck_id, sid, stored.business_type, machine, stored.created_at)
+        precheck = machine.snapshot()["gates"][0]
+        customer = machine.customer
+        if customer is not None:
+            portrait = self.photos.get(sid, "id_portrait")
+            if portrait is None or sha256_hex(portrait) != precheck["inputs"].get("id_portrait_sha256"):
+                logger.error("session %s: the pre-check's card portrait is missing or altered", sid)
+                return None
+            pc.portrait = portrait
+            pc.passed_at = datetime.fromisoformat(precheck["finished_at"])
+            pc.customer_name = mask_name(customer.name)
+        self._watch_precheck(pc)
+        self.prechecks[precheck_id] = pc
+        self._event(sid, "precheck_restored", status=precheck["status"], attempts=precheck["attempts"])
+        logger.info("session %s: pre-check restored from the database", sid)
+        return pc
+
+    def _restore_session(self, session_id: str) -> SessionIdentity | None:
+        """The gates of a session queued before a restart, as they were stored (None: it never had any).
+
+        An attempt the restart cut off counts as failed (and may end acceptance). A state that cannot be read back
+        (altered, a photo missing) ends the session: the gates are never skipped for want of their record.
+
+        Raises:
+            IdentityRefused: the session's acceptance ended (now or before the restart) or its record is unusable.
+        """
+        try:
+            stored: StoredGates | None = self.store.load(session_id)
+            if stored is None:
+                return None
+            if stored.ended_at is not None:
+                raise IdentityRefused(409, "该会话已结束", "ended")
+            network_photo = self.photos.get(session_id, "network_photo")
+            machine = GateMachine.from_state(stored.state, config=self.config, network_photo=network_photo)
+            precheck = machine.snapshot()["gates"][0]
+            portrait = self.photos.get(session_id, "id_portrait")
+            if portrait is None or sha256_hex(portrait) != precheck["inputs"].get("id_portrait_sha256"):
+                raise GateStateError("the card portrait is missing or altered")
+            if machine.customer is None:
+                raise GateStateError("the stored session never passed its pre-check")
+        except (CipherError, GateStateError, ValueError) as exc:
+            logger.error("session %s: stored gates cannot be restored (%s)", session_id, exc)
+            self._event(session_id, "gates_restore_failed", error=type(exc).__name__)
+            message = final_message(_MSG_UNRESTORABLE)
+            self.coordinator.end_session(session_id, wire.EndReason.FAILED, message)
+            raise IdentityRefused(409, message, "unrestorable") from exc
+        si = SessionIdentity(session_id, machine, portrait)
+        si.business_done = list(stored.extra.get("business_done") or [])
+        self.sessions[session_id] = si
+        self._watch_session(si)
+        snapshot = machine.snapshot()
+        self._event(
+            session_id,
+            "gates_restored",
+            revision=stored.revision,
+            current_gate=snapshot["current_gate"],
+            terminated=snapshot["terminated"],
+            attempts={g["gate"]: g["attempts"] for g in snapshot["gates"]},
+        )
+        logger.info("session %s: gates restored (current gate %s)", session_id, snapshot["current_gate"])
+        for update in machine.interrupt_running(now=self.clock()):
+            self._publish(si, update)
+        if machine.terminated:
+            state = next(g for g in machine.snapshot()["gates"] if g["status"] == str(GateStatus.FAILED))
+            message = final_message(state["customer_message"])
+            if self.sessions.get(session_id) is si:  # ended before the restart: end the call now
+                self.coordinator.end_session(session_id, wire.EndReason.FAILED, message)
+            raise IdentityRefused(409, message, "terminated")
+        return si
 
     def _view(self, si: SessionIdentity, update: GateUpdate) -> dict[str, Any]:
         return {
@@ -269,6 +379,11 @@ class IdentityService:
         for pid, pc in list(self.prechecks.items()):
             if now - pc.created_at > ttl * 2:
                 del self.prechecks[pid]
+        if self._purged_at is None or now - self._purged_at > ttl:
+            self._purged_at = now
+            purged = self.store.purge_unused_prechecks(now - ttl * 2)
+            if purged:
+                logger.info("purged %d stored pre-checks that never became a ticket", purged)
 
     def _precheck_response(
         self, pc: PendingPrecheck, passed: bool, message: str, retry_allowed: bool
@@ -310,7 +425,7 @@ class IdentityService:
         if policy.requires_account and not 12 <= len(account) <= 19:
             raise IdentityRefused(422, "请输入正确的银行卡号或账号", "bad_account")
         if precheck_id:
-            pc = self.prechecks.get(precheck_id)
+            pc = self.prechecks.get(precheck_id) or self._restore_precheck(precheck_id)
             if pc is None:
                 raise IdentityRefused(404, "核验记录已失效,请重新提交核验", "unknown_precheck")
             if pc.business_type != business_type.value:
@@ -331,6 +446,7 @@ class IdentityService:
                 now,
             )
             self.prechecks[pc.precheck_id] = pc
+            self._watch_precheck(pc)
         sid = pc.session_id
         if self._ocr_waiting >= MAX_OCR_BACKLOG:
             raise IdentityRefused(503, "当前办理人数较多,请稍后重试", "busy")
@@ -384,18 +500,24 @@ class IdentityService:
             self._event(sid, "bank_unavailable", step="precheck", code=code)
             logger.warning("session %s: pre-check bank call failed (%s)", sid, code)
             return self._precheck_response(pc, False, _MSG_BANK_BUSY, True)
+        # The photos are stored before the decision is (a restored pass must find its portrait), and removed again
+        # if the pre-check does not pass.
+        kept = {"id_front": front, "id_back": back, "id_portrait": portrait}
+        for kind, data in kept.items():
+            self.photos.put(sid, kind, data)
         try:
             update = pc.machine.submit_precheck(evidence, now=self.clock())
         except GateError as exc:
             self._trail(sid, exc.trail)
             return self._precheck_response(pc, False, exc.message, False)
+        finally:
+            if pc.machine.status(Gate.PRECHECK) is not GateStatus.PASSED:
+                for kind in kept:
+                    self.photos.delete(sid, kind)
         self._trail(sid, update.trail)
         if update.passed:
             pc.portrait = portrait
             pc.passed_at = self.clock()
-            self.photos.put(sid, "id_front", front)
-            self.photos.put(sid, "id_back", back)
-            self.photos.put(sid, "id_portrait", portrait)
             logger.info("session %s: pre-check passed (account %s)", sid, mask_card_number(account))
             return self._precheck_response(pc, True, "身份核验通过,请取号排队", False)
         return self._precheck_response(pc, False, update.customer_message or "身份核验未通过", update.retry_allowed)
@@ -407,7 +529,7 @@ class IdentityService:
             IdentityRefused: unknown, used, failed, expired, or for another business.
         """
         now = self.clock()
-        pc = self.prechecks.get(precheck_id)
+        pc = self.prechecks.get(precheck_id) or self._restore_precheck(precheck_id)
         if pc is None:
             raise IdentityRefused(403, "请先提交身份核验,核验通过后再取号", "precheck_required")
         if pc.business_type != business_type.value:
@@ -423,11 +545,18 @@ class IdentityService:
     def bind_ticket(self, pc: PendingPrecheck) -> None:
         """The ticket for a consumed pre-check exists: its session now owns the gates."""
         assert pc.portrait is not None
-        self.sessions[pc.session_id] = SessionIdentity(pc.session_id, pc.machine, pc.portrait)
+        si = SessionIdentity(pc.session_id, pc.machine, pc.portrait)
+        self.sessions[pc.session_id] = si
+        self._watch_session(si)
+        self.store.mark(pc.session_id, self.clock(), ticket_bound=True)
         self._event(pc.session_id, "ticket_bound", business_type=pc.business_type)
 
     def session_ended(self, session_id: str) -> None:
-        """Forget a session's live state (the trail and photos stay)."""
+        """The session ended: its stored gates are closed, its live state forgotten (the trail and photos stay)."""
+        self.store.mark(session_id, self.clock(), ended=True)
+        self._forget(session_id)
+
+    def _forget(self, session_id: str) -> None:
         si = self.sessions.pop(session_id, None)
         if si is None:
             return
@@ -456,7 +585,7 @@ class IdentityService:
                 self._event(session_id, "access_refused", seat_id=seat_id, action=action)
             logger.warning("session %s: seat %s refused for %s", session_id[:64], seat_id, action)
             raise IdentityRefused(403, _MSG_NOT_HOLDER, "not_holder")
-        si = self.sessions.get(session_id)
+        si = self.sessions.get(session_id) or self._restore_session(session_id)
         if si is None:
             raise IdentityRefused(409, "该会话没有身份核验记录", "no_gates")
         return si
@@ -510,9 +639,10 @@ class IdentityService:
             except BankError as exc:
                 update = si.machine.record_network_check_error(exc, now=self.clock())
             else:
-                update = si.machine.record_network_check(result, now=self.clock())
-                if update.passed and result.photo:
+                if result.verdict is NetworkCheckVerdict.MATCH and result.photo:
+                    # stored before the pass is, so that a restored pass finds its photo
                     self.photos.put(session_id, "network_photo", result.photo)
+                update = si.machine.record_network_check(result, now=self.clock())
             return self._publish(si, update)
 
     # --- 人脸比对 -----------------------------------------------------------------------------------------------------
@@ -801,6 +931,7 @@ class IdentityService:
                 "reference": result.reference,
             }
             si.business_done.append(record)
+            self._save_session(si)
             self.db.append_event(session_id, self.clock(), "business.executed", record)
             self.coordinator.send_to_customer(
                 session_id,
