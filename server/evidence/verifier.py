@@ -7,12 +7,14 @@ import json
 import logging
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from server.evidence.chain import RECORDING_DELETED, TRAIL_EVENT_FIELD, EvidenceLedger, verify_chain
-from server.evidence.export import can_concatenate, concatenate_mp4
+from server.evidence.export import write_recording_mp4
+from server.evidence.fmp4 import RemuxError
 from server.evidence.keys import ServerKeys
 from wire.recording_format import SegmentFormatError, WrongKeyError, decrypt_segment
 
@@ -35,6 +37,7 @@ class VerificationReport:
     video_duration_s: float | None = None
     trail_events_checked: int = 0
     deleted_recordings: list[str] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -60,8 +63,10 @@ def verify_session(
     """Checks the chain and seal of a session, every linked file's hash, and optionally exports the evidence.
 
     The export decrypts every segment with the server's recording key, checks each plaintext hash recorded at
-    recording time, and writes ``manifest.json``, ``evidence.mp4`` (all segments in order), ``snapshots/`` and
-    ``report.json``. Every call is logged as an ``access`` entry in the session's trail.
+    recording time, and writes ``manifest.json``, one continuous MP4 per recording (``evidence.mp4``, or
+    ``evidence_01.mp4``, ``evidence_02.mp4`` ... when the session has several recordings; segments recorded at
+    different frame rates are remuxed into the one file), ``snapshots/`` and ``report.json``. Every call is logged
+    as an ``access`` entry in the session's trail.
 
     Args:
         data_dir: server data directory.
@@ -168,6 +173,50 @@ def _check_file(data_dir: Path, payload: dict[str, Any], label: str, problems: l
         problems.append(f"{label} 文件被修改，哈希不符 (hash mismatch)")
 
 
+class _ExportProblem(Exception):
+    """A segment failed a check while it was being exported (the message is the report's problem)."""
+
+
+def _plaintexts(
+    data_dir: Path, keys: ServerKeys, segments: list[dict[str, Any]]
+) -> Iterator[tuple[bytes, float | None, int | None]]:
+    """Decrypts one recording's segments in order, checking each against the chain; yields what the remux needs.
+
+    Raises:
+        _ExportProblem: a segment cannot be decrypted or does not match what the chain recorded.
+    """
+    first_start: float | None = None
+    for seg in segments:
+        label = f"录像分段 {seg['recording_id']}#{seg['segment_index']}"
+        try:
+            header, plain = decrypt_segment((data_dir / seg["path"]).read_bytes(), keys.recording_key)
+        except WrongKeyError as exc:
+            raise _ExportProblem(f"{label} 无法解密：密钥错误 ({exc})") from exc
+        except (SegmentFormatError, OSError) as exc:
+            raise _ExportProblem(f"{label} 解密校验失败 ({exc})") from exc
+        if header.recording_id != seg["recording_id"] or header.segment_index != seg["segment_index"]:
+            raise _ExportProblem(f"{label} 文件头与证据链不一致 (header mismatch)")
+        if seg.get("plaintext_sha256") and hashlib.sha256(plain).hexdigest() != seg["plaintext_sha256"]:
+            raise _ExportProblem(f"{label} 解密内容与录制时哈希不符 (plaintext hash mismatch)")
+        # The segment header is authenticated with the segment: its media times are the recorder's own.
+        start = header.meta.get("start_s", seg.get("start_s"))
+        samples = header.meta.get("audio_samples")
+        offset = None
+        if start is not None:
+            first_start = float(start) if first_start is None else first_start
+            offset = float(start) - first_start
+        yield plain, offset, int(samples) if samples is not None else None
+
+
+def recordings_of(segments: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Chained segment payloads grouped per recording (in index order), recordings in the order they started."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for seg in segments:
+        groups.setdefault(str(seg["recording_id"]), []).append(seg)
+    ordered = [sorted(g, key=lambda s: int(s["segment_index"])) for g in groups.values()]
+    return sorted(ordered, key=lambda g: (min(float(s.get("started_at") or 0) for s in g), str(g[0]["recording_id"])))
+
+
 def _export(
     data_dir: Path,
     keys: ServerKeys,
@@ -177,47 +226,42 @@ def _export(
     out: Path,
     report: VerificationReport,
 ) -> None:
+    """Writes the evidence package: one continuous MP4 per recording, the manifest, the snapshots."""
     out.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(segments, key=lambda s: (s.get("started_at") or 0, str(s["recording_id"]), s["segment_index"]))
-    plaintexts: list[bytes] = []
-    starts: list[float] = []
-    first_start = None
-    for seg in ordered:
-        label = f"录像分段 {seg['recording_id']}#{seg['segment_index']}"
+    groups = recordings_of(segments)
+    written: list[Path] = []
+    origin = min((float(s.get("started_at") or 0) for s in segments), default=0.0)
+    for n, group in enumerate(groups):
+        rec_id = str(group[0]["recording_id"])
+        name = "evidence.mp4" if len(groups) == 1 else f"evidence_{n + 1:02d}.mp4"
         try:
-            header, plain = decrypt_segment((data_dir / seg["path"]).read_bytes(), keys.recording_key)
-        except WrongKeyError as exc:
-            report.problems.append(f"{label} 无法解密：密钥错误 ({exc})")
-            return
-        except SegmentFormatError as exc:
-            report.problems.append(f"{label} 解密校验失败 ({exc})")
-            return
-        if header.recording_id != seg["recording_id"] or header.segment_index != seg["segment_index"]:
-            report.problems.append(f"{label} 文件头与证据链不一致 (header mismatch)")
-            return
-        if seg.get("plaintext_sha256") and hashlib.sha256(plain).hexdigest() != seg["plaintext_sha256"]:
-            report.problems.append(f"{label} 解密内容与录制时哈希不符 (plaintext hash mismatch)")
-            return
-        started_at = seg.get("started_at")
-        if started_at is None:
-            started_at = sum(float(s.get("duration_s") or 0) for s in ordered[: len(plaintexts)])
-        if first_start is None:
-            first_start = float(started_at)
-        plaintexts.append(plain)
-        starts.append(float(started_at) - first_start)
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    report.exported_files.append("manifest.json")
-    if plaintexts:
-        if can_concatenate(plaintexts):
-            report.video_duration_s = concatenate_mp4(plaintexts, starts, out / "evidence.mp4")
-            report.exported_files.append("evidence.mp4")
+            layout = write_recording_mp4(_plaintexts(data_dir, keys, group), out / name)
+        except _ExportProblem as exc:
+            report.problems.append(str(exc))
+        except RemuxError as exc:
+            report.problems.append(f"录像 {rec_id} 无法导出为 MP4 ({exc})")
         else:
-            # Segments encoded with different parameters (the recorder degraded under load) cannot share one MP4
-            # track without re-encoding; they are exported one file each, in order.
-            for i, plain in enumerate(plaintexts):
-                name = f"evidence_part_{i:04d}.mp4"
-                (out / name).write_bytes(plain)
-                report.exported_files.append(name)
+            written.append(out / name)
+            report.exported_files.append(name)
+            report.recordings.append(
+                {
+                    "file": name,
+                    "recording_id": rec_id,
+                    "segments": len(group),
+                    "start_s": round(min(float(s.get("started_at") or 0) for s in group) - origin, 3),
+                    "duration_s": round(layout.duration_s, 3),
+                }
+            )
+            continue
+        for path in written:  # nothing half-exported
+            path.unlink(missing_ok=True)
+        report.exported_files.clear()
+        report.recordings.clear()
+        return
+    if report.recordings:
+        report.video_duration_s = round(sum(r["duration_s"] for r in report.recordings), 3)
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    report.exported_files.insert(0, "manifest.json")
     for blob in blobs:
         payload = blob["payload"]
         target = out / "snapshots" / Path(payload["path"]).name

@@ -24,31 +24,26 @@ Endpoints (prefix ``/api/recordings``):
 from __future__ import annotations
 
 import base64
-import collections
 import hashlib
 import hmac
-import io
 import logging
 import os
 import re
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.evidence.chain import RECORDING_DELETED, verify_chain
-from server.evidence.export import codec_parameters, concatenate_mp4
+from server.recordings.playback import PlaybackError, PlaybackService, RecordingPlayback
 from server.recordings.router import seat_id_of
 from server.recordings.service import RecordingServices
-from server.recordings.store import RetentionError, StoredSegment
-from wire.recording_format import SegmentFormatError, decrypt_segment
+from server.recordings.store import RetentionError
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +55,6 @@ RETENTION_ROLES = frozenset({"supervisor", "admin"})
 
 GRANT_TTL_S = 600.0
 """How long a playback URL stays valid."""
-
-CACHE_BYTES = 512 * 1024 * 1024
-"""Decrypted playback kept in memory (least recently used dropped first)."""
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -120,13 +112,15 @@ class SearchPage(BaseModel):
 
 
 class PlaybackPart(BaseModel):
-    """A playable MP4 (one run of segments sharing codec parameters)."""
+    """A playable MP4: one recording of the session, continuous even where the recorder changed its frame rate."""
 
     index: int
     url: str
-    start_s: float
+    start_s: float = Field(description="where the recording starts on the session's timeline")
     duration_s: float
     segments: int
+    recording_id: str = ""
+    size: int = Field(default=0, description="bytes of the MP4 (the playback URL serves byte ranges of it)")
 
 
 class TrailEntry(BaseModel):
@@ -158,68 +152,6 @@ class LegalHoldRequest(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
-@dataclass
-class _Part:
-    data: bytes
-    start_s: float
-    duration_s: float
-    segments: int
-
-
-class PlaybackCache:
-    """Decrypted, joined playback parts per session, in memory, bounded by size (thread-safe)."""
-
-    def __init__(self, limit_bytes: int = CACHE_BYTES) -> None:
-        self.limit_bytes = limit_bytes
-        self._items: collections.OrderedDict[tuple[str, str], list[_Part]] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str], build: Callable[[], list[_Part]]) -> list[_Part]:
-        """The parts for ``key`` (session id, segment digest), built once."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        parts = build()
-        with self._lock:
-            self._items[key] = parts
-            self._items.move_to_end(key)
-            while len(self._items) > 1 and sum(len(p.data) for v in self._items.values() for p in v) > self.limit_bytes:
-                self._items.popitem(last=False)
-        return parts
-
-
-def build_parts(services: RecordingServices, segments: list[StoredSegment]) -> list[_Part]:
-    """Decrypts the segments (server key, in memory) and joins consecutive compatible ones into MP4 parts.
-
-    Raises:
-        SegmentFormatError: a segment fails authentication (modified on disk) or the key is wrong.
-    """
-    ordered = sorted(segments, key=lambda s: (float(s.meta.get("started_at") or 0), s.recording_id, s.segment_index))
-    decoded: list[tuple[StoredSegment, bytes, float]] = []
-    first: float | None = None
-    for seg in ordered:
-        _header, plain = decrypt_segment(seg.path.read_bytes(), services.keys.recording_key)
-        started = float(seg.meta.get("started_at") or 0.0)
-        first = started if first is None else first
-        decoded.append((seg, plain, started - first))
-    runs: list[list[tuple[StoredSegment, bytes, float]]] = []
-    last_params: Any = None
-    for item in decoded:
-        params = codec_parameters(item[1])
-        if not runs or params != last_params:
-            runs.append([])
-            last_params = params
-        runs[-1].append(item)
-    parts = []
-    for run in runs:
-        base = run[0][2]
-        out = io.BytesIO()
-        duration = concatenate_mp4([p for _, p, _ in run], [s - base for _, _, s in run], out)
-        parts.append(_Part(out.getvalue(), base, duration, len(run)))
-    return parts
-
-
 def build_recordings_access_router(
     get_services: Callable[[], RecordingServices], authenticate_seat: Callable[..., Any]
 ) -> APIRouter:
@@ -232,7 +164,6 @@ def build_recordings_access_router(
     router = APIRouter(prefix="/api/recordings", tags=["recordings"])
     seat_dep = Depends(authenticate_seat)
     secret = os.urandom(32)
-    cache = PlaybackCache()
 
     def sign(session_id: str, seat_id: str, expires: float) -> str:
         body = base64.urlsafe_b64encode(f"{session_id}|{int(expires)}|{seat_id}".encode()).decode().rstrip("=")
@@ -357,6 +288,13 @@ def build_recordings_access_router(
             search, services, principal, seat_id, date_from, date_to, business_type, customer, page, page_size
         )
 
+    def playable(services: RecordingServices, session_id: str) -> list[RecordingPlayback]:
+        """The session's recordings as playable files (deleted recordings left out). Blocking."""
+        store = services.store
+        deleted = {r for r in store.recordings_for_session(session_id) if store.recording(r).deleted_at is not None}
+        segments = [s for s in store.segments_for_session(session_id) if s.recording_id not in deleted]
+        return services.playback.session(segments)
+
     def view(services: RecordingServices, principal: Any, session_id: str, purpose: str) -> SessionView:
         row = session_row(services, session_id)
         if row is None:
@@ -365,11 +303,9 @@ def build_recordings_access_router(
         if not may_view(principal, row):
             services.ledger.log_access(session_id, actor, "playback", purpose, "denied")
             raise HTTPException(403, "无权查看该会话的录像")
-        segments = services.store.segments_for_session(session_id)
-        digest = hashlib.sha256("".join(s.sha256 for s in segments).encode()).hexdigest()
         try:
-            parts = cache.get((session_id, digest), lambda: build_parts(services, segments)) if segments else []
-        except (SegmentFormatError, OSError) as exc:
+            parts = playable(services, session_id)
+        except PlaybackError as exc:
             services.ledger.log_access(session_id, actor, "playback", purpose, f"failed: {exc}")
             raise HTTPException(409, "录像文件校验失败，无法播放，请联系管理员进行证据核验") from exc
         expires = time.time() + GRANT_TTL_S
@@ -385,7 +321,9 @@ def build_recordings_access_router(
                     url=f"/api/recordings/sessions/{session_id}/parts/{i}.mp4?grant={grant}",
                     start_s=round(p.start_s, 3),
                     duration_s=round(p.duration_s, 3),
-                    segments=p.segments,
+                    segments=len(p.segments),
+                    recording_id=p.recording_id,
+                    size=p.size,
                 )
                 for i, p in enumerate(parts)
             ],
@@ -409,15 +347,13 @@ def build_recordings_access_router(
     async def playback_part(session_id: str, index: int, request: Request, grant: str = "") -> Response:
         check_grant(grant, session_id)
         services = get_services()
-        segments = await run_in_threadpool(services.store.segments_for_session, session_id)
-        digest = hashlib.sha256("".join(s.sha256 for s in segments).encode()).hexdigest()
         try:
-            parts = await run_in_threadpool(cache.get, (session_id, digest), lambda: build_parts(services, segments))
-        except (SegmentFormatError, OSError) as exc:
+            parts = await run_in_threadpool(playable, services, session_id)
+        except PlaybackError as exc:
             raise HTTPException(409, "录像文件校验失败，无法播放") from exc
         if not 0 <= index < len(parts):
             raise HTTPException(404, "没有这段录像")
-        return _ranged(parts[index].data, request.headers.get("range"))
+        return ranged_stream(services.playback, parts[index], request.headers.get("range"))
 
     def check_retention_role(principal: Any) -> None:
         if seat_role_of(principal) not in RETENTION_ROLES:
@@ -468,19 +404,44 @@ def build_recordings_access_router(
     return router
 
 
-def _ranged(data: bytes, range_header: str | None) -> Response:
-    """Serves ``data`` whole or one ``bytes=`` range of it (206), as a seekable MP4."""
-    size = len(data)
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+def parse_range(range_header: str | None, size: int) -> tuple[int, int] | bool | None:
+    """One ``bytes=`` range of a ``size``-byte file: ``(start, end)`` inclusive, None for the whole file (no or an
+    unsupported header), False when it is not satisfiable (416)."""
     match = _RANGE_RE.match((range_header or "").strip())
     if not match or (not match.group(1) and not match.group(2)):
-        return Response(data, media_type="video/mp4", headers=headers)
+        return None
     if match.group(1):
         start = int(match.group(1))
         end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
     else:
         start, end = max(0, size - int(match.group(2))), size - 1
     if start >= size or start > end:
+        return False
+    return start, end
+
+
+def ranged_stream(service: PlaybackService, playback: RecordingPlayback, range_header: str | None) -> Response:
+    """Streams the recording's playable MP4, whole (200) or one ``bytes=`` range of it (206).
+
+    Only the segments the range covers are decrypted, one at a time, as the client reads; a client that goes
+    away stops the work.
+    """
+    size = playback.size
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+    wanted = parse_range(range_header, size)
+    if wanted is False:
         return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Response(data[start : end + 1], status_code=206, media_type="video/mp4", headers=headers)
+    start, end = wanted if isinstance(wanted, tuple) else (0, size - 1)
+    status = 206 if isinstance(wanted, tuple) else 200
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from service.iter_range(playback, start, end)
+        except PlaybackError:
+            logger.exception("recording %s: playback stopped at a bad segment", playback.recording_id)
+            raise
+
+    return StreamingResponse(body(), status_code=status, media_type="video/mp4", headers=headers)

@@ -20,6 +20,7 @@ from typing import Any
 from server.evidence.chain import RECORDING_DELETED, TRAIL_EVENT_FIELD, EvidenceError, EvidenceLedger
 from server.evidence.keys import ServerKeys
 from server.evidence.sealing import EvidenceCoordinator
+from server.recordings.playback import PLAYBACK_CACHE_BYTES, PlaybackService
 from server.recordings.retention import RetentionPolicy
 from server.recordings.store import RecordingStore
 
@@ -43,6 +44,7 @@ class RecordingServices:
         store: the encrypted segment store.
         coordinator: links stored segments and seals finished sessions.
         database_path: the server database (``session_events``, ``sessions``), read for searches and checks.
+        playback: layouts and byte ranges of recordings for 点播 (bounded memory).
         seal_grace_s: see :data:`SEAL_GRACE_S`.
         maintenance_interval_s: see :data:`MAINTENANCE_INTERVAL_S`.
     """
@@ -53,6 +55,7 @@ class RecordingServices:
     store: RecordingStore
     coordinator: EvidenceCoordinator
     database_path: Path
+    playback: PlaybackService
     seal_grace_s: float = SEAL_GRACE_S
     maintenance_interval_s: float = MAINTENANCE_INTERVAL_S
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -65,6 +68,7 @@ class RecordingServices:
         database_path: Path,
         session_business_type: Any = None,
         retention: RetentionPolicy | None = None,
+        playback_cache_bytes: int = PLAYBACK_CACHE_BYTES,
     ) -> RecordingServices:
         """Loads (or creates) the keys and opens ledger and store under ``data_dir``.
 
@@ -73,6 +77,7 @@ class RecordingServices:
             database_path: the server database file.
             session_business_type: lookup of a session's business type (retention follows the server's record).
             retention: retention periods (default: :class:`RetentionPolicy` defaults).
+            playback_cache_bytes: bound of the playback fragment cache.
         """
         keys = ServerKeys.load_or_create(data_dir)
         ledger = EvidenceLedger(data_dir, keys)
@@ -84,7 +89,8 @@ class RecordingServices:
             session_business_type=session_business_type,
         )
         coordinator.store = store
-        return cls(Path(data_dir), keys, ledger, store, coordinator, Path(database_path))
+        playback = PlaybackService(keys.recording_key, playback_cache_bytes)
+        return cls(Path(data_dir), keys, ledger, store, coordinator, Path(database_path), playback)
 
     # ---- the session trail ----
 
@@ -180,7 +186,13 @@ def start_recordings(app: Any, settings: Any, db: Any, calls: Any) -> RecordingS
         row = db.get_session(session_id)
         return None if row is None else str(row["business_type"])
 
-    services = RecordingServices.open(settings.data_dir, settings.database_path, business_type)
+    cache_mb = getattr(settings, "recording_playback_cache_mb", None)  # optional setting; default otherwise
+    services = RecordingServices.open(
+        settings.data_dir,
+        settings.database_path,
+        business_type,
+        playback_cache_bytes=PLAYBACK_CACHE_BYTES if cache_mb is None else int(cache_mb) * 1024 * 1024,
+    )
     db.event_listeners.append(services.chain_session_event)
 
     def ended(session_id: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -28,6 +29,7 @@ from server.evidence.sealing import EvidenceCoordinator
 from server.evidence.verifier import verify_session
 from server.recordings.store import RecordingStore
 from tests.seat_client.recording.helpers import SyntheticCall
+from wire.recording_format import decrypt_segment
 
 ROOT = Path(__file__).resolve().parents[3]
 SESSION = "S20261121EVID"
@@ -263,21 +265,32 @@ def test_overdue_session_is_sealed_with_what_is_missing(recorded: Recorded, tmp_
     assert not report.ok and any("不连续" in p for p in report.problems)
 
 
-def test_degraded_recording_exports_in_order_parts(tmp_path: Path) -> None:
-    """Segments encoded at different rates (recorder degraded under load) export as ordered parts."""
+def _decode_video(data: bytes) -> tuple[list[float], list[np.ndarray]]:
+    times, frames = [], []
+    with av.open(io.BytesIO(data), mode="r") as c:
+        for f in c.decode(c.streams.video[0]):
+            assert f.pts is not None and f.time_base is not None
+            times.append(float(f.pts * f.time_base))
+            frames.append(f.to_ndarray(format="gray"))
+    return times, frames
+
+
+def test_degraded_recording_exports_as_one_continuous_mp4(tmp_path: Path) -> None:
+    """Segments encoded at 30, 15 and 30 fps (the recorder degraded under load, then recovered) export as one MP4
+    whose pictures are the segments' own, bit for bit, at the recorder's times, with the whole audio timeline."""
     data_dir = tmp_path / "data"
     keys = ServerKeys.load_or_create(data_dir)
     clock = FakeClock()
-    cfg = RecorderConfig(session_id=SESSION, seat_id="seat-1", width=320, height=180, segment_seconds=10.0)
+    cfg = RecorderConfig(session_id=SESSION, seat_id="seat-1", width=320, height=180, segment_seconds=2.0)
     rec = CallRecorder(cfg, keys.recording_key.public_key(), SegmentSpool(tmp_path / "spool"), clock=clock)
     rec.start(threaded=False)
     call = SyntheticCall(rec, clock, customer_size=(320, 240), teller_size=(160, 120))
-    call.run(1.0)
+    call.run(2.5)
     clock.advance(1.0)  # the worker was starved: degrade to 15 fps
     rec.run_pending()
-    call.run(1.0)
+    call.run(3.0)
     segments = rec.stop()
-    assert [s.fps for s in segments] == [30, 15]
+    assert 30 in {s.fps for s in segments} and 15 in {s.fps for s in segments}
     ledger = EvidenceLedger(data_dir, keys)
     store = RecordingStore(data_dir, on_segment_stored=ledger.on_segment_stored)
     for seg in segments:
@@ -285,15 +298,28 @@ def test_degraded_recording_exports_in_order_parts(tmp_path: Path) -> None:
     ledger.seal(SESSION)
     report = verify_session(data_dir, SESSION, export_dir=tmp_path / "x")
     assert report.ok, report.problems
-    parts = [f for f in report.exported_files if f.endswith(".mp4")]
-    # 30 and 15 fps segments carry different H.264 parameter sets: one MP4 track cannot hold both without
-    # re-encoding, so they are exported as ordered parts.
-    assert parts == ["evidence_part_0000.mp4", "evidence_part_0001.mp4"]
-    frames = 0
-    for part in parts:
-        with av.open(str(tmp_path / "x" / part), mode="r") as c:
-            frames += sum(1 for _ in c.decode(c.streams.video[0]))
-    assert frames == sum(s.frames for s in segments)
+    assert [f for f in report.exported_files if f.endswith(".mp4")] == ["evidence.mp4"]
+    media_s = segments[-1].start_s + segments[-1].duration_s
+    assert report.recordings[0]["duration_s"] == pytest.approx(media_s, abs=0.002)
+
+    exported = (tmp_path / "x" / "evidence.mp4").read_bytes()
+    times, frames = _decode_video(exported)
+    expected_times: list[float] = []
+    expected_frames: list[np.ndarray] = []
+    for seg in segments:
+        _header, plain = decrypt_segment(seg.path.read_bytes(), keys.recording_key)
+        seg_times, seg_frames = _decode_video(plain)
+        expected_times += [seg.start_s + t for t in seg_times]
+        expected_frames += seg_frames
+    assert len(frames) == sum(s.frames for s in segments) == len(expected_frames)
+    assert times == pytest.approx(expected_times, abs=1e-4)  # 30 fps, then 15 fps, then 30 fps again
+    assert all(np.array_equal(a, b) for a, b in zip(frames, expected_frames, strict=True))  # remuxed, not re-encoded
+    with av.open(io.BytesIO(exported), mode="r") as c:
+        assert float(c.duration or 0) / av.time_base == pytest.approx(media_s, abs=0.05)
+        assert len(c.streams.video) == 1 and len(c.streams.audio) == 1
+        samples = sum(f.samples for f in c.decode(c.streams.audio[0]))
+    # Every segment's AAC ends on a 1024-sample frame: at most one frame's padding per segment beyond the timeline.
+    assert media_s * 48000 <= samples <= media_s * 48000 + 1024 * len(segments)
 
 
 def test_segment_after_an_overdue_seal_is_noted_in_the_trail(recorded: Recorded, tmp_path: Path) -> None:
