@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from server.devtools.browser import launch_customer_browser
+from server.devtools.pagewait import wait_for_js
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, FilePayload, Page
@@ -98,7 +99,7 @@ class SimulatedCustomer:
         if account:
             await page.fill("#account-no", account)
         await page.click("#submit-precheck")
-        await page.wait_for_function("window.vt && window.vt.state === 'prechecked'", timeout=90_000)
+        await wait_for_js(page, "window.vt && window.vt.state === 'prechecked'", timeout=90_000)
         result = await page.evaluate("window.vt.precheck")
         if expect_pass and not (isinstance(result, dict) and result.get("passed")):
             text = await page.inner_text("#precheck-result")
@@ -114,7 +115,10 @@ class SimulatedCustomer:
         page = self._require_page()
         await self.precheck(business_type, demo_key)
         await page.click("#take-ticket")
-        await page.wait_for_function("window.vt && window.vt.sessionId && window.vt.state === 'queued'", timeout=15_000)
+        # "queued" may last only an instant when a seat is free: look for it in the page's state history
+        await wait_for_js(
+            page, "window.vt && window.vt.sessionId && window.vt.states.includes('queued')", timeout=15_000
+        )
         return str(await page.evaluate("window.vt.sessionId"))
 
     async def state(self) -> str:
@@ -123,8 +127,8 @@ class SimulatedCustomer:
 
     async def wait_for_state(self, state: str, timeout_s: float = 30.0) -> None:
         """Wait until the page reaches ``state``."""
-        await self._require_page().wait_for_function(
-            f"window.vt && window.vt.state === {json.dumps(state)}", timeout=timeout_s * 1000
+        await wait_for_js(
+            self._require_page(), f"window.vt && window.vt.state === {json.dumps(state)}", timeout=timeout_s * 1000
         )
 
     async def inbound_video(self) -> dict[str, Any] | None:

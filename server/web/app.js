@@ -9,6 +9,7 @@
 
   const vt = {
     state: "choose", // choose | queued | connected | ended
+    states: ["choose"], // every state entered, in order (a test polling now and then still sees a brief "queued")
     pc: null,
     sessionId: null,
     ws: null,
@@ -59,6 +60,7 @@
 
   function setState(state) {
     vt.state = state;
+    vt.states.push(state);
     document.body.dataset.state = state;
   }
 
@@ -226,8 +228,7 @@
     $("take-ticket").hidden = !opts.ticket;
     $("precheck-retry").hidden = !opts.retry;
     $("precheck-back").hidden = !opts.back;
-    vt.state = opts.busy ? "checking" : "prechecked";
-    document.body.dataset.state = vt.state;
+    setState(opts.busy ? "checking" : "prechecked");
     show("precheck");
   }
 

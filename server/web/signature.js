@@ -2,6 +2,7 @@
 // record strokes (x, y, ms since the first point, pressure where the device reports it); 确认签名 posts them. The
 // teller accepts or sends it back with a reason (the sheet opens again with the reason). Self-contained: reads the
 // ticket from sessionStorage (app.js keeps it there) and polls the signature status while the call is connected.
+// Its styles are in style.css (the page's Content-Security-Policy allows no inline <style>).
 // State for tests: window.vtSignature = {state, attempt, reason, strokes, posted}.
 "use strict";
 
@@ -13,25 +14,6 @@
   const sig = { state: "none", attempt: 0, reason: null, strokes: [], posted: 0, open: false };
   window.vtSignature = sig;
 
-  const css = `
-  .sig-sheet { position: fixed; inset: 0; background: rgba(0,0,0,.55); display: flex; align-items: flex-end;
-    justify-content: center; z-index: 50; }
-  .sig-panel { background: #fff; width: 100%; max-width: 640px; border-radius: 14px 14px 0 0; padding: 14px;
-    box-sizing: border-box; }
-  .sig-panel h3 { margin: 0 0 6px; font-size: 17px; }
-  .sig-panel p { margin: 4px 0 8px; color: #555; font-size: 14px; }
-  .sig-panel .sig-reason { color: #b4151b; font-weight: bold; }
-  .sig-canvas { width: 100%; aspect-ratio: 5 / 2; border: 1px dashed #999; border-radius: 8px; touch-action: none;
-    background: #fafafa; display: block; }
-  .sig-actions { display: flex; gap: 10px; margin-top: 10px; }
-  .sig-actions button { flex: 1; padding: 12px; font-size: 16px; border-radius: 8px; border: 1px solid #ccc;
-    background: #f2f2f2; }
-  .sig-actions button.primary { background: #b4151b; color: #fff; border: none; }
-  .sig-toast { position: fixed; left: 50%; bottom: 24px; transform: translateX(-50%); background: #1e8449;
-    color: #fff; padding: 10px 16px; border-radius: 8px; z-index: 60; }`;
-  const style = document.createElement("style");
-  style.textContent = css;
-  document.head.appendChild(style);
 
   const sheet = document.createElement("div");
   sheet.className = "sig-sheet";

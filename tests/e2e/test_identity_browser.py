@@ -23,6 +23,7 @@ import websockets
 
 from server.bank.sandbox import portrait_path
 from server.devtools.browser import launch_customer_browser
+from server.devtools.pagewait import wait_for_js
 from server.devtools.sim_customer import SimulatedCustomer
 from tests.e2e.conftest import LiveServer
 
@@ -126,7 +127,7 @@ async def test_browser_customer_passes_face_with_own_camera_and_a_stranger_is_st
             assert min(scores.values()) >= 0.42
             page = customer.page
             assert page is not None
-            await page.wait_for_function("window.vt.gates.some(g => g.gate === 'face' && g.status === 'passed')")
+            await wait_for_js(page, "window.vt.gates.some(g => g.gate === 'face' && g.status === 'passed')")
             assert await page.evaluate("window.vt.capturesSent") == 1
             assert "人脸比对已通过" in await page.inner_text("#gate-status")
             await seat.ws.send(json.dumps({"type": "hangup", "session_id": sid}))

@@ -8,6 +8,7 @@ import math
 
 from pytestqt.qtbot import QtBot
 
+from server.devtools.pagewait import wait_for_js
 from server.devtools.sim_customer import SimulatedCustomer
 from tests.e2e.conftest import LiveServer, run_async, wait_until
 from tests.e2e.test_call import _browser_customer, _connect, _seat
@@ -64,7 +65,7 @@ def test_browser_customer_signs_teller_rejects_then_accepts(qtbot: QtBot, qasync
             assert service.state.signature.submission is not None
             assert len(service.state.signature.submission.strokes) == 2
             panel.accept_button.click()
-            await page.wait_for_function("window.vtSignature.state === 'accepted'", timeout=15_000)
+            await wait_for_js(page, "window.vtSignature.state === 'accepted'", timeout=15_000)
             await wait_until(lambda: service.state.signature.state == "accepted", message="accepted on the seat")
             await customer.hang_up()
             await wait_until(lambda: seat.window.call_panel.page == "idle", message="seat back to idle")

@@ -17,6 +17,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from playwright.async_api import BrowserContext, FilePayload, Page, async_playwright
 
 from server.devtools.idcards import demo_card_images, demo_key_for
+from server.devtools.pagewait import wait_for_js
 from tests.server.conftest import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -89,10 +90,10 @@ async def take_ticket(page: Page, business: str = "password_reset") -> str:
     if images.account_for(business):
         await page.fill("#account-no", images.account_for(business))
     await page.click("#submit-precheck")
-    await page.wait_for_function("window.vt.state === 'prechecked'", timeout=60_000)
+    await wait_for_js(page, "window.vt.state === 'prechecked'", timeout=60_000)
     assert "身份核验通过" in await page.inner_text("#precheck-result")
     await page.click("#take-ticket")
-    await page.wait_for_function("window.vt.state === 'queued' && window.vt.position !== null")
+    await wait_for_js(page, "window.vt.state === 'queued' && window.vt.position !== null")
     return str(await page.evaluate("window.vt.sessionId"))
 
 
@@ -100,15 +101,15 @@ async def test_full_call_in_the_browser(browser: BrowserContext, live: LiveServe
     page = await open_page(browser, live)
     sid = await take_ticket(page)
     assert "即将为您接通" in await page.inner_text("#queue-text")
-    await page.wait_for_function("window.vt.banners.includes('当前暂无坐席在线,请您稍候或稍后再来')")
-    await page.wait_for_function("document.getElementById('media-status').textContent.includes('已就绪')")
+    await wait_for_js(page, "window.vt.banners.includes('当前暂无坐席在线,请您稍候或稍后再来')")
+    await wait_for_js(page, "document.getElementById('media-status').textContent.includes('已就绪')")
 
     seat = await live.seat("seat-a")
     offered = await seat.expect("call_offered", session_id=sid)
     assert offered["customer_name"] == "李*华"
     await seat.send({"type": "answer_call", "session_id": sid})
     await seat.expect("call_answered")
-    await page.wait_for_function("window.vt.state === 'connected'")
+    await wait_for_js(page, "window.vt.state === 'connected'")
     assert await page.inner_text("#call-title") == "已接通 坐席 柜员甲"
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -135,7 +136,8 @@ async def test_full_call_in_the_browser(browser: BrowserContext, live: LiveServe
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
         frame = await asyncio.wait_for(got_frame, 20)  # the customer's camera reaches the teller
         assert frame.width > 0
-        await page.wait_for_function(
+        await wait_for_js(
+            page,
             """async () => {
                 const stats = await window.vt.pc.getStats();
                 let decoded = 0;
@@ -148,7 +150,7 @@ async def test_full_call_in_the_browser(browser: BrowserContext, live: LiveServe
         )  # the teller's video is decoded on the phone
         await seat.send({"type": "hangup", "session_id": sid})
         await seat.expect("call_ended", session_id=sid)
-        await page.wait_for_function("window.vt.state === 'ended'")
+        await wait_for_js(page, "window.vt.state === 'ended'")
         assert await page.inner_text("#ended-text") == "坐席已挂断,通话结束"
         assert await page.evaluate("sessionStorage.length") == 0
     finally:
@@ -163,12 +165,12 @@ async def test_hangup_button_and_reload_keep_place(browser: BrowserContext, live
     sid = await take_ticket(page, "sms_signing")
     assert "您前面还有 1 人" in await page.inner_text("#queue-text")
     await page.reload()  # the ticket survives a reload (sessionStorage) and the place is kept
-    await page.wait_for_function(f"window.vt.sessionId === {json.dumps(sid)} && window.vt.position === 2")
+    await wait_for_js(page, f"window.vt.sessionId === {json.dumps(sid)} && window.vt.position === 2")
     assert "您前面还有 1 人" in await page.inner_text("#queue-text")
     await first_customer.send({"type": "leave_queue"})
-    await page.wait_for_function("window.vt.position === 1")
+    await wait_for_js(page, "window.vt.position === 1")
     await page.click("#leave-queue")
-    await page.wait_for_function("window.vt.state === 'ended'")
+    await wait_for_js(page, "window.vt.state === 'ended'")
     assert await page.inner_text("#ended-text") == "您已离开排队"
     assert (await live.record(sid))["end_reason"] == "customer_left_queue"
 
@@ -179,8 +181,8 @@ async def test_lost_connection_reconnects_with_the_same_ticket(browser: BrowserC
     coordinator = live.services.coordinator
     first_peer = coordinator.sessions[sid].peer
     first_peer.close(1011, "test: network lost")
-    await page.wait_for_function("window.vt.banners.includes('网络连接已断开,正在重连…')")
-    await page.wait_for_function("window.vt.messages.filter(m => m.type === 'queue_status').length >= 2", timeout=15000)
+    await wait_for_js(page, "window.vt.banners.includes('网络连接已断开,正在重连…')")
+    await wait_for_js(page, "window.vt.messages.filter(m => m.type === 'queue_status').length >= 2", timeout=15000)
     assert coordinator.sessions[sid].peer is not None and coordinator.sessions[sid].peer is not first_peer
     assert await page.evaluate("window.vt.state") == "queued"
 
@@ -193,8 +195,10 @@ async def test_camera_denied_is_explained(tmp_path: Path, live: LiveServer) -> N
         try:
             page = await open_page(context, live)
             await take_ticket(page)
-            await page.wait_for_function(
-                "window.vt.banners.includes('无法使用摄像头/麦克风,请在浏览器设置中允许访问后重试')", timeout=15000
+            await wait_for_js(
+                page,
+                "window.vt.banners.includes('无法使用摄像头/麦克风,请在浏览器设置中允许访问后重试')",
+                timeout=15000,
             )
             assert await page.is_visible("#retry-media")
             assert await page.evaluate("window.vt.state") == "queued"  # the place in the queue is kept
@@ -208,6 +212,6 @@ async def test_bad_ticket_in_storage_is_cleared(browser: BrowserContext, live: L
         "sessionStorage.setItem('videoteller.session', JSON.stringify({sessionId: 'sNoSuchSession1', token: 'x'}))"
     )
     await page.reload()
-    await page.wait_for_function("window.vt.state === 'ended'")
+    await wait_for_js(page, "window.vt.state === 'ended'")
     assert "重新取号" in await page.inner_text("#ended-text")
     assert await page.evaluate("sessionStorage.length") == 0

@@ -187,6 +187,12 @@ async def test_oversized_body_refused_and_security_headers_set(live: LiveServer)
     page = await live.http.get("/")
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
+    # No inline script, no eval, nothing from another origin (the page tests run under this policy, not around it).
+    policy = dict(d.strip().split(" ", 1) for d in page.headers["content-security-policy"].split(";"))
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'" and policy["object-src"] == "'none'"
+    assert "unsafe" not in page.headers["content-security-policy"]
+    page_html = page.text
+    assert "<script>" not in page_html and " style=" not in page_html and " onclick=" not in page_html
 
 
 def test_tokens_and_long_numbers_are_masked_in_logs() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from server.devtools.pagewait import wait_for_js
 from tests.server.conftest import ServerFactory
 
 CONFIG = """
@@ -61,7 +62,8 @@ async def test_page_shows_overflow_and_the_call_back_answer(server_factory: Serv
             first = await live.ticket()
             page = await _page_for(browser, base, first)
             # After max_wait_s the customer moves on to the general queue; the page says so.
-            await page.wait_for_function(
+            await wait_for_js(
+                page,
                 "() => (window.vt.messages || []).some(m => m.type === 'notice' && m.code === 'overflowed')",
                 timeout=15_000,
                 polling=100,
@@ -73,7 +75,7 @@ async def test_page_shows_overflow_and_the_call_back_answer(server_factory: Serv
             await holder.expect("queue_status", position=1)  # retail (limit 1) is full with a present customer
             rejected = await live.ticket()  # retail full, general full: call back / book an appointment
             page2 = await _page_for(browser, base, rejected)
-            await page2.wait_for_function("() => window.vt.state === 'ended'", timeout=15_000, polling=100)
+            await wait_for_js(page2, "() => window.vt.state === 'ended'", timeout=15_000, polling=100)
             text = await page2.inner_text("#ended-text")
             assert "预约" in text and "稍后再拨" in text
         finally:
