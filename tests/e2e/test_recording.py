@@ -430,8 +430,10 @@ def test_seat_killed_mid_call_uploads_the_rest_after_restart_through_a_cut_netwo
             metas = [decrypt_segment((store / recording_id / f"{i:05d}.vtseg").read_bytes(), keys.recording_key)[0].meta
                      for i in indexes]  # fmt: skip
             recordings[recording_id] = (indexes, metas)
-        assert len(recordings) == 2
-        (killed_ids, killed), (_, resumed) = sorted(recordings.values(), key=lambda r: r[1][0]["started_at"])
+        # The killed seat's recording, then the restarted seat's: one, or two when the network cut also dropped the
+        # call it had already taken again (the customer is requeued at the front and answered a second time).
+        assert 2 <= len(recordings) <= 3, sorted(recordings)
+        (killed_ids, killed), *resumed_recordings = sorted(recordings.values(), key=lambda r: r[1][0]["started_at"])
         assert killed_ids == list(range(len(killed_ids))), killed_ids  # contiguous: nothing lost before the kill
         left_indexes = [int(p.stem.rsplit("_", 1)[1]) for p in left]
         assert len(killed_ids) >= max(stored_before, max(left_indexes) + 1)  # what was left in the spool arrived
@@ -439,7 +441,8 @@ def test_seat_killed_mid_call_uploads_the_rest_after_restart_through_a_cut_netwo
         recorded_until = killed[-1]["started_at"] + killed[-1]["duration_s"]
         # complete up to the kill minus at most one 2 s segment (plus the recorder's 0.2 s A/V latency)
         assert recorded_until >= killed_at - 2.0 - 0.5, (recorded_until - killed[0]["started_at"], killed_at)
-        assert resumed[-1].get("final") and [m["segment_index"] for m in resumed] == list(range(len(resumed)))
+        for _, resumed in resumed_recordings:  # each complete: contiguous from 0 and finished at its hang-up
+            assert resumed[-1].get("final") and [m["segment_index"] for m in resumed] == list(range(len(resumed)))
         assert not list(spool.glob("*.vtseg")) and not list(spool.glob("*.part"))
 
     loop = asyncio.new_event_loop()
