@@ -78,6 +78,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
+    from server.db import SEAT_ROLES
+
     parser = argparse.ArgumentParser(prog="python -m server", description="VideoTeller coordination server")
     parser.add_argument("--config", type=Path, help="TOML settings file (VT_* environment variables override it)")
     parser.add_argument("--dev", action="store_true", help="dev mode: dev secret allowed, demo seat seeded")
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("seat_id")
     add.add_argument("--name", help="display name (坐席名称)")
     add.add_argument(
-        "--role", choices=("teller", "supervisor", "admin"), default="teller", help="account role (default teller)"
+        "--role", choices=SEAT_ROLES, default="teller", help="account role (default teller; auditor: 稽核, no calls)"
     )
     add.add_argument(
         "--skill",

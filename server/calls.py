@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 import wire
-from server.db import Database, SessionStatus, parse_iso
+from server.db import NO_CALL_ROLES, Database, SessionStatus, parse_iso
 from server.queueing import CallQueue, Offer, QueueEntry
 from server.security import hash_token, new_session_id, new_token, token_matches
 from server.settings import Settings
@@ -407,12 +407,20 @@ class CallCoordinator:
 
     # --- seat actions ----------------------------------------------------------------------------------------------
 
+    def _takes_no_calls(self, seat_id: str) -> bool:
+        row = self.db.get_seat(seat_id)
+        return row is not None and row.role in NO_CALL_ROLES
+
     def _set_state(self, seat: SeatLink, message: wire.SeatSetState) -> None:
         target = wire.SeatState(message.state)
         if target == wire.SeatState.READY and seat.version is not None and not seat.version.may_take_calls:
             # A seat that never becomes READY is never offered a call (queue offers and consults need READY).
             logger.info("seat %s: ready refused, client %s outdated", seat.seat_id, seat.version.client_version)
             self._error(seat.peer, "client_outdated", seat.version.message)
+            return
+        if target == wire.SeatState.READY and self._takes_no_calls(seat.seat_id):
+            logger.info("seat %s: ready refused, its role takes no calls", seat.seat_id)
+            self._error(seat.peer, "role_takes_no_calls", "稽核账号只能查询、回放和导出录像，不能示闲接听客户")
             return
         if seat.state == wire.SeatState.IN_CALL:
             self._error(seat.peer, "in_call", "通话中无法切换示闲/示忙状态", seat.session_id)

@@ -116,8 +116,12 @@ _MIGRATIONS: dict[int, list[str]] = {
     3: ["ALTER TABLE seat_tokens ADD COLUMN client_version TEXT"],
 }
 
-SEAT_ROLES = ("teller", "supervisor", "admin")
-"""Seat account roles: tellers serve customers; supervisors and admins may also edit routing and watch the wallboard."""
+SEAT_ROLES = ("teller", "supervisor", "admin", "auditor")
+"""Seat account roles: tellers serve customers; supervisors and admins may also edit routing and watch the wallboard;
+auditors (稽核) may search, play and export every recording and read every trail, but take no calls."""
+
+NO_CALL_ROLES = frozenset({"auditor"})
+"""Roles that may never go ready (示闲), so are never offered a call."""
 
 
 class SessionStatus:
@@ -233,7 +237,7 @@ class Database:
         return None if row is None else SeatRow(row[0], row[1], row[2], bool(row[3]), row[4])
 
     def set_seat_role(self, seat_id: str, role: str) -> None:
-        """Set a seat account's role (``teller``, ``supervisor`` or ``admin``)."""
+        """Set a seat account's role (one of :data:`SEAT_ROLES`)."""
         if role not in SEAT_ROLES:
             raise ValueError(f"unknown seat role {role!r} (expected one of {', '.join(SEAT_ROLES)})")
         with self._lock:

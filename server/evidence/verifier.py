@@ -59,6 +59,8 @@ def verify_session(
     actor: str = "unknown",
     purpose: str = "",
     keys: ServerKeys | None = None,
+    ledger: EvidenceLedger | None = None,
+    log: bool = True,
 ) -> VerificationReport:
     """Checks the chain and seal of a session, every linked file's hash, and optionally exports the evidence.
 
@@ -75,10 +77,12 @@ def verify_session(
         actor: who asks (logged).
         purpose: why (logged; e.g. the dispute reference).
         keys: server keys (default: loaded from ``data_dir``; never created here).
+        ledger: the ledger to read and log to (a running server passes its own; default: opened here).
+        log: log the access in the trail (False when the caller logs it, e.g. an HTTP export).
     """
     data_dir = Path(data_dir)
     keys = keys or ServerKeys.load(data_dir)
-    ledger = EvidenceLedger(data_dir, keys)
+    ledger = ledger or EvidenceLedger(data_dir, keys)
     report = VerificationReport(session_id)
     manifest = ledger.manifest(session_id)
     entries = manifest["entries"]
@@ -116,7 +120,7 @@ def verify_session(
     report.ok = not report.problems
     action = "export" if export_dir is not None else "verify"
     result = "ok" if report.ok else f"failed: {len(report.problems)} problem(s)"
-    if entries:
+    if entries and log:
         ledger.log_access(session_id, actor, action, purpose, result)
     if report.export_dir:
         (Path(report.export_dir) / "report.json").write_text(

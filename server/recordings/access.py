@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -40,6 +41,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.evidence.chain import RECORDING_DELETED, verify_chain
+from server.evidence.verifier import verify_session
+from server.recordings.package import stream_package
 from server.recordings.playback import PlaybackError, PlaybackService, RecordingPlayback
 from server.recordings.router import seat_id_of
 from server.recordings.service import RecordingServices
@@ -49,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 VIEW_ALL_ROLES = frozenset({"supervisor", "admin", "auditor"})
 """Roles that may search and play every session."""
+
+EXPORT_ROLES = VIEW_ALL_ROLES
+"""Roles that may download a session's evidence package (decrypted recordings, manifest, snapshots)."""
 
 RETENTION_ROLES = frozenset({"supervisor", "admin"})
 """Roles that may delete recordings (after retention) and set legal holds."""
@@ -265,6 +271,16 @@ def build_recordings_access_router(
                 f"select * from sessions{clause} order by queued_at desc, session_id limit ? offset ?",
                 [*args, page_size, (page - 1) * page_size],
             ).fetchall()
+        actor = seat_id_of(principal)
+        others = [r["session_id"] for r in rows if r["seat_id"] != actor]
+        if others:
+            # Listing other seats' sessions (auditors, supervisors) is an access: each one's trail records it.
+            filters = {"seat_id": seat_id, "business_type": business_type, "customer": bool(customer),
+                       "date_from": date_from.isoformat() if date_from else None,
+                       "date_to": date_to.isoformat() if date_to else None, "page": page}  # fmt: skip
+            purpose = json.dumps({k: v for k, v in filters.items() if v}, ensure_ascii=False, sort_keys=True)
+            for sid in others:
+                services.ledger.log_access(sid, actor, "search", purpose, "listed")
         return SearchPage(
             total=total,
             page=page,
@@ -354,6 +370,64 @@ def build_recordings_access_router(
         if not 0 <= index < len(parts):
             raise HTTPException(404, "没有这段录像")
         return ranged_stream(services.playback, parts[index], request.headers.get("range"))
+
+    def prepare_export(services: RecordingServices, principal: Any, session_id: str, purpose: str) -> Response:
+        row = session_row(services, session_id)
+        if row is None:
+            raise HTTPException(404, "没有找到该会话")
+        actor = seat_id_of(principal)
+        if seat_role_of(principal) not in EXPORT_ROLES:
+            services.ledger.log_access(session_id, actor, "export", purpose, "denied")
+            raise HTTPException(403, "只有稽核、主管或管理员可以导出证据包")
+        if not purpose.strip():
+            raise HTTPException(422, "导出证据包必须填写用途（如争议编号）")
+        report = verify_session(
+            services.data_dir, session_id, None, actor, purpose, keys=services.keys, ledger=services.ledger, log=False
+        )
+        if not report.ok:
+            services.ledger.log_access(
+                session_id, actor, "export", purpose, f"refused: {len(report.problems)} problem(s)"
+            )
+            return JSONResponse(
+                {
+                    "detail": {
+                        "code": "evidence_invalid",
+                        "message": "证据校验未通过，不能导出",
+                        "problems": report.problems,
+                    }
+                },
+                status_code=409,
+            )
+        try:
+            recordings = playable(services, session_id)
+        except PlaybackError as exc:
+            services.ledger.log_access(session_id, actor, "export", purpose, f"failed: {exc}")
+            raise HTTPException(409, "录像文件校验失败，不能导出，请联系管理员进行证据核验") from exc
+        manifest = services.ledger.manifest(session_id)  # what was verified, before this access is appended
+        services.ledger.log_access(session_id, actor, "export", purpose, f"granted: {len(recordings)} recording(s)")
+
+        def body() -> Iterator[bytes]:
+            try:
+                yield from stream_package(services.data_dir, manifest, report, services.playback, recordings)
+            except (PlaybackError, OSError) as exc:
+                logger.exception("session %s: evidence package export by %s broke off", session_id, actor)
+                services.ledger.log_access(session_id, actor, "export", purpose, f"failed: {exc}")
+                raise
+
+        return StreamingResponse(
+            body(),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="evidence_{session_id}.zip"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @router.get("/sessions/{session_id}/export.zip")
+    async def export_package(
+        session_id: str, principal: Any = seat_dep, purpose: str = Query(default="", max_length=200)
+    ) -> Response:
+        return await run_in_threadpool(prepare_export, get_services(), principal, session_id, purpose)
 
     def check_retention_role(principal: Any) -> None:
         if seat_role_of(principal) not in RETENTION_ROLES:
