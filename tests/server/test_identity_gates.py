@@ -19,7 +19,9 @@ import pytest
 
 from server.bank.sandbox import demo_customer
 from server.devtools.idcards import demo_card_images
+from server.identity.face import get_face_engine
 from tests.server.conftest import LiveServer, ServerFactory, WsClient, wait_for
+from tests.server.identity.liveness_frames import ActionVideo
 
 BLACKLIST_MESSAGE = "您(名下账户)的信息在黑名单清单中,请到柜面办理业务!"
 
@@ -338,6 +340,54 @@ async def test_failed_liveness_ends_the_call(server_factory: ServerFactory) -> N
     assert ended["reason"] == "failed" and "活体检测" in ended["message"] and "柜面" in ended["message"]
     kinds = [e["kind"] for e in trail(live, call.sid)]
     assert "gate.liveness_frames" in kinds and "gate.acceptance_terminated" in kinds
+
+
+async def test_all_five_gates_pass_with_the_liveness_actions_done(server_factory: ServerFactory) -> None:
+    """The liveness gate passes through the server when the frames show the asked actions, in the asked order.
+
+    The frames are the demo customer's live photo with a head turn warped in and the eyes painted shut
+    (``tests/server/identity/liveness_frames.py``); the server's own MediaPipe face mesh judges them.
+    """
+    live = await server_factory()
+    call = await connect(live)
+    assert (await call.post("/gates/network-check")).json()["status"] == "passed"
+    call.answer_captures()
+    assert (await call.post("/gates/face")).json()["status"] == "passed"
+    photo = cv2.imread(str(demo_customer("pass_all").live_sample))
+    assert photo is not None
+    video = ActionVideo(photo, get_face_engine())
+    started = await call.post("/gates/liveness")
+    assert started.status_code == 200 and started.json()["status"] == "running"
+    challenge = await call.message("liveness_challenge")
+    assert sorted(challenge["actions"]) == ["blink", "turn_left", "turn_right"]  # all three, in a random order
+    states = []
+    for jpeg in video.jpegs(challenge["actions"]):
+        res = await call.frame("liveness", challenge["challenge_id"], jpeg)
+        assert res.status_code == 200 and res.json()["accepted"], res.text
+        states.append(res.json().get("step", res.json()["state"]))
+        if res.json()["state"] == "done":
+            break
+    assert states[-1] == "done" and sorted(set(states) - {"done"}) == [0, 1, 2], states
+    update = await call.seat_update("liveness", "passed", "failed")
+    assert update["status"] == "passed", update
+    gate = update["snapshot"]["gates"][3]
+    assert gate["results"][-1]["detected"] == challenge["actions"] == gate["results"][-1]["expected"]
+    assert len(gate["inputs"]["frames_sha256"]) == 64  # the frames it used, as evidence
+    prompts = [m for m in call.customer.received if m["type"] == "liveness_prompt"]
+    assert [m["step"] for m in prompts] == [0, 1, 2]
+    await call.post("/gates/questions")
+    asked = live.services.identity.sessions[call.sid].machine.question_set
+    for q in asked.questions[:2]:
+        res = await call.post(f"/gates/questions/{q.question_id}", json={"choice_index": q.answer_index})
+    assert res.json()["status"] == "passed"
+    done = await call.post("/business", json={"params": {}})
+    assert done.status_code == 200 and done.json()["ok"] is True, done.text
+    passed = [e["detail"]["gate"] for e in trail(live, call.sid) if e["kind"] == "gate.gate_passed"]
+    assert passed == ["precheck", "network_check", "face", "liveness", "questions"]
+    frames = next(e for e in trail(live, call.sid) if e["kind"] == "gate.liveness_frames")
+    assert frames["detail"]["frames"] == len(states) and frames["detail"]["problems"] == []
+    assert call.answering is not None
+    call.answering.cancel()
 
 
 async def test_wrong_answers_end_the_call(server_factory: ServerFactory) -> None:

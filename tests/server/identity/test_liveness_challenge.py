@@ -1,8 +1,9 @@
 """Liveness challenge: state machine on observations, and MediaPipe on real-photo frames.
 
 A real blink or head turn cannot be filmed here. The frame tests therefore use real photos and build the actions
-from them, and say so: a head turn is a cylindrical warp of the face (nose moves, the far cheek compresses), a
-blink is the eye regions painted over with skin colour at the landmarks MediaPipe found. The important anti-spoof
+from them (``tests/server/identity/liveness_frames.py``), and say so: a head turn is a cylindrical warp of the face
+(nose moves, the far cheek compresses), a blink is the eye regions painted over with skin colour at the landmarks
+MediaPipe found. The important anti-spoof
 property is tested with real photos as they are: a static photo, however jittered and re-encoded, never passes.
 """
 
@@ -20,8 +21,6 @@ from hypothesis import strategies as st
 
 from server.identity.face import FaceEngine
 from server.identity.liveness import (
-    LEFT_EYE_CONTOUR,
-    RIGHT_EYE_CONTOUR,
     ChallengeAction,
     FaceMeshLandmarker,
     FaceObservation,
@@ -30,6 +29,7 @@ from server.identity.liveness import (
     LivenessState,
     observation_from_landmarks,
 )
+from tests.server.identity.liveness_frames import action_frames, close_eyes, selfie_frame, turn_head
 
 DATA = Path(__file__).parent / "data"
 BLINK, LEFT, RIGHT = ChallengeAction.BLINK, ChallengeAction.TURN_LEFT, ChallengeAction.TURN_RIGHT
@@ -198,50 +198,6 @@ def static_mesh() -> Iterator[FaceMeshLandmarker]:
     lm.close()
 
 
-def selfie_frame(photo: np.ndarray, engine: FaceEngine) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """A 640 x 480 'webcam' frame with the photo's face large and centred, plus (cx, cy, head radius)."""
-    f = engine.detect(photo)[0]
-    cx, cy, side = f.x + f.w / 2, f.y + f.h * 0.5, f.w * 2.2
-    s = 400 / side
-    m = np.array([[s, 0, 200 - cx * s], [0, s, 200 - cy * s]], dtype=np.float32)
-    face = cv2.warpAffine(photo, m, (400, 400), borderMode=cv2.BORDER_REPLICATE)
-    frame = np.full((480, 640, 3), (70, 80, 90), np.uint8)
-    frame[40:440, 120:520] = face
-    return frame, (320.0, 240.0, f.w * s / 2 * 1.15)
-
-
-def turn_head(frame: np.ndarray, geom: tuple[float, float, float], theta: float) -> np.ndarray:
-    """Simulate a yaw of ``theta`` radians: the head as a vertical cylinder, remapped column by column.
-
-    Positive theta moves the nose towards image right, i.e. the person turns to their own left (unmirrored camera).
-    """
-    cx, _, r = geom
-    h, w = frame.shape[:2]
-    xs = np.arange(w, dtype=np.float32)
-    u = np.clip((xs - cx) / r, -1.0, 1.0)
-    src = cx + r * np.sin(np.clip(np.arcsin(u) - theta, -np.pi / 2, np.pi / 2))
-    src = np.where(np.abs((xs - cx) / r) < 1.0, src, xs).astype(np.float32)
-    mapx = np.tile(src, (h, 1))
-    mapy = np.tile(np.arange(h, dtype=np.float32)[:, None], (1, w))
-    return cv2.remap(frame, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
-def close_eyes(frame: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Paint both eyes shut: fill each eye contour with the skin colour just below it and draw a lash line."""
-    out = frame.copy()
-    for contour in (RIGHT_EYE_CONTOUR, LEFT_EYE_CONTOUR):
-        poly = points[list(contour)].astype(np.int32)
-        x, y, w, h = cv2.boundingRect(poly)
-        below = frame[y + h + int(h * 0.8) : y + h + int(h * 0.8) + max(3, h), x : x + w].reshape(-1, 3)
-        skin = np.median(below, axis=0).tolist()
-        hull = cv2.convexHull(poly)
-        cv2.fillPoly(out, [hull], skin)
-        cv2.polylines(out, [hull], True, skin, 3)
-        lower = points[[*contour[8:], contour[0]]].astype(np.int32)
-        cv2.polylines(out, [lower], False, (np.array(skin) * 0.45).tolist(), 2)
-    return out
-
-
 def jitter(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A handheld photo in front of a camera: small shift, rotation, noise and JPEG."""
     h, w = frame.shape[:2]
@@ -293,15 +249,6 @@ def test_detector_sees_synthetic_turns_and_blinks(
     assert closed.ear < 0.6 * base.ear
 
 
-def _action_frames(action: ChallengeAction, frame: np.ndarray, geom, pts: np.ndarray) -> list[np.ndarray]:
-    if action is BLINK:
-        shut = close_eyes(frame, pts)
-        return [frame] * 4 + [shut] * 2 + [frame] * 3
-    sign = 1 if action is LEFT else -1
-    ramp = [0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.3, 0.1, 0.0]
-    return [turn_head(frame, geom, sign * th) for th in ramp]
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 def test_synthetic_action_video_passes(seed: int, face_engine: FaceEngine, static_mesh: FaceMeshLandmarker) -> None:
     frame, geom = selfie_frame(photo("obama"), face_engine)
@@ -310,7 +257,7 @@ def test_synthetic_action_video_passes(seed: int, face_engine: FaceEngine, stati
     t = 0.0
     frames = [frame] * 3
     for action in ch.actions:
-        frames += _action_frames(action, frame, geom, pts)
+        frames += action_frames(action, frame, geom, pts)
     for f in frames:
         ch.feed(f, t)
         t += 0.1
@@ -328,7 +275,7 @@ def test_actions_in_the_wrong_order_fail(face_engine: FaceEngine, static_mesh: F
     ch = LivenessChallenge([LEFT, BLINK, RIGHT], config=LivenessConfig(step_timeout_s=3.0))
     frames = [frame] * 3
     for action in (RIGHT, BLINK):
-        frames += _action_frames(action, frame, geom, pts)
+        frames += action_frames(action, frame, geom, pts)
     frames += [frame] * 30
     t = 0.0
     for f in frames:
