@@ -188,3 +188,30 @@ async def test_a_failed_precheck_stays_failed_and_a_passed_one_stays_usable(serv
         "/api/customer/tickets", json={"business_type": "password_reset", "precheck_id": passed["precheck_id"]}
     )
     assert again.status_code == 403
+
+
+async def test_a_liveness_challenge_cut_off_by_the_restart_counts_as_a_failed_attempt(
+    server_factory: ServerFactory,
+) -> None:
+    first = await server_factory()
+    call = await connect(first)
+    assert (await call.post("/gates/network-check")).json()["status"] == "passed"
+    call.answer_captures()
+    assert (await call.post("/gates/face")).json()["status"] == "passed"
+    started = await call.post("/gates/liveness")
+    assert started.json()["status"] == "running"
+    assert call.answering is not None
+    call.answering.cancel()
+    await seat_drops(call)  # the challenge is open when the seat drops and the server restarts
+
+    second = await restart(first, server_factory)
+    again = await reconnect(second, call.sid, call.customer_token, "seat-b")
+    liveness = (await snapshot(again))["gates"][3]
+    assert (liveness["status"], liveness["attempts"], liveness["failure_code"]) == ("pending", 1, "interrupted")
+    update = await again.seat_update("liveness", "pending")
+    assert "服务重启" in update["teller_message"]
+    events = [e for e in trail(second, call.sid) if e["detail"].get("gate") == "liveness"]
+    assert events[-1]["kind"] == "gate.gate_attempt_failed" and events[-1]["detail"]["code"] == "interrupted"
+    retry = await again.post("/gates/liveness")
+    assert retry.status_code == 200 and retry.json()["attempt"] == 2
+    assert retry.json()["challenge_id"] != started.json()["challenge_id"]
