@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.db import Database, iso
+from server.db import Database, SessionStatus, iso
 from server.identity.gates import GateMachine
 from server.verification.crypto import CipherError, DataCipher
 
@@ -155,6 +155,18 @@ class GateStore:
             self.db.db.execute(
                 f"UPDATE {TABLE} SET {column} = COALESCE({column}, ?) WHERE session_id = ?", [iso(now), session_id]
             )
+
+    def close_ended_sessions(self, now: datetime) -> int:
+        """Mark the rows of sessions that ended while no identity service was watching (e.g. calls a restart cut
+        off) as ended, with the session's own end time (``now`` if it has none); returns how many."""
+        with self.db.transaction():
+            cursor = self.db.db.execute(
+                f"UPDATE {TABLE} SET ended_at = (SELECT COALESCE(s.ended_at, ?) FROM sessions s "
+                f"WHERE s.session_id = {TABLE}.session_id) WHERE ended_at IS NULL AND session_id IN "
+                "(SELECT session_id FROM sessions WHERE status = ?)",
+                [iso(now), SessionStatus.ENDED],
+            )
+        return int(cursor.rowcount or 0)
 
     def purge_unused_prechecks(self, created_before: datetime) -> int:
         """Delete pre-checks older than ``created_before`` that never became a ticket (their trail stays, masked);

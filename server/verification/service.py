@@ -199,6 +199,7 @@ class IdentityService:
         self.prechecks: dict[str, PendingPrecheck] = {}
         self.sessions: dict[str, SessionIdentity] = {}
         self.store = GateStore(db, photos.cipher)
+        self.store.close_ended_sessions(clock())
         self._purged_at: datetime | None = None
         self._ocr_pool = ThreadPoolExecutor(1, thread_name_prefix="vt-ocr")
         self._face_pool = ThreadPoolExecutor(1, thread_name_prefix="vt-face")

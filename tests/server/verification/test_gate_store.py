@@ -110,3 +110,18 @@ def test_unused_prechecks_are_purged_but_not_sessions(tmp_path: Path) -> None:
     assert store.load("sess-store-0002") is not None and store.load("sess-store-0003") is not None
     assert store.load("sess-store-0003").state["gates"][0]["status"] == str(GateStatus.PASSED)  # type: ignore[union-attr]
     db.close()
+
+
+def test_sessions_that_ended_unwatched_are_closed_at_start(tmp_path: Path) -> None:
+    db, store = open_store(tmp_path)
+    evidence = PrecheckEvidence(CARD, CUSTOMER.phone, ACCOUNT.account_no, CUSTOMER, ACCOUNT)
+    for n in (1, 2):
+        watched_machine(store, f"sess-store-000{n}", f"p{n}").submit_precheck(evidence, now=T0)
+        db.create_session(f"sess-store-000{n}", "password_reset", "李*华", "h", T0)
+    ended = T0 + timedelta(minutes=5)
+    db.update_session("sess-store-0001", status="ended", ended_at=ended, end_reason="server_restart")
+    assert store.close_ended_sessions(T0 + timedelta(hours=1)) == 1
+    assert store.load("sess-store-0001").ended_at == ended  # type: ignore[union-attr]
+    assert store.load("sess-store-0002").ended_at is None  # type: ignore[union-attr]  # still queued
+    assert store.close_ended_sessions(T0 + timedelta(hours=2)) == 0
+    db.close()
