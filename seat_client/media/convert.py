@@ -36,5 +36,7 @@ def frame_to_ndarray(
         width: output width, or the frame's own.
         height: output height, or the frame's own.
     """
-    converted = _reformatter().reformat(frame, width=width, height=height, format=format)
+    # threads=1: FFmpeg's swscale would otherwise start its own pool of slice threads (one per CPU) for every
+    # reformatter; our converters already run on their own worker threads and must not compete with the UI.
+    converted = _reformatter().reformat(frame, width=width, height=height, format=format, threads=1)
     return converted.to_ndarray()  # type: ignore[no-any-return]

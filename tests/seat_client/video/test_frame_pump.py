@@ -7,9 +7,10 @@ import threading
 import av
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from seat_client.video.frame_pump import FramePump, frame_to_rgb
+from seat_client.video.frame_pump import FramePump, array_to_qimage, frame_to_rgb, frame_to_rgb32
 from seat_client.views.video_tile import VideoTile
 
 
@@ -68,6 +69,8 @@ def test_tile_draws_converted_frames(qtbot: QtBot) -> None:
         with qtbot.waitSignal(pump.frameReady) as blocker:
             pump.submit(solid_frame((255, 0, 0)))
         image = blocker.args[0]
+        # the format the raster engine draws without converting again on the GUI thread
+        assert image.format() == QImage.Format.Format_RGB32
         colour = image.pixelColor(10, 10)
         assert colour.red() > 200 and colour.green() < 60 and colour.blue() < 60  # RGB order kept
         qtbot.waitUntil(lambda: pump.counters.drawn == 1)
@@ -79,3 +82,15 @@ def test_tile_draws_converted_frames(qtbot: QtBot) -> None:
         assert tile.grab().toImage().pixelColor(160, 120).blue() > 200
     finally:
         pump.stop()
+
+
+@pytest.mark.parametrize("width", [64, 66, 68, 70, 426, 1280])
+def test_rgb32_and_rgb24_conversions_give_the_same_picture(width: int) -> None:
+    """Including the widths at which FFmpeg 8.1's swscale gets I420 -> BGRA wrong (2 or 4 over a multiple of 16)."""
+    rng = np.random.default_rng(width)
+    frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (48, width, 3), dtype=np.uint8), format="rgb24")
+    frame = frame.reformat(format="yuv420p")
+    rgb32, rgb24 = array_to_qimage(frame_to_rgb32(frame)), array_to_qimage(frame_to_rgb(frame))
+    assert rgb32.format() == rgb24.format() == QImage.Format.Format_RGB32
+    assert (rgb32.width(), rgb32.height()) == (width, 48)
+    assert rgb32 == rgb24
