@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,9 +19,64 @@ from wire import IceCandidate, SessionDescription
 
 logger = logging.getLogger(__name__)
 
+VIDEO_START_BITRATE_KBPS = 1500
+"""Bitrate the customer's browser starts its video at (``x-google-start-bitrate`` in the seat's offer).
+
+Chromium starts a video sender at 300 kbit/s and picks its first resolution from that: a 1280x720 camera went out
+as 640x360. aiortc's receiver-side estimate (REMB) then starts from what it receives and grows ~8 % a second, so
+720p took ~20 s to arrive. At 1.5 Mbit/s VP8 sends 720p30 from the first frame; the estimate still lowers it at
+once on a congested link (only the start is set: no minimum that would override congestion control)."""
+
+_MEDIA_CODECS = {"vp8", "vp9", "h264", "av1"}
+"""Video codecs that carry the bitrate hint (not rtx/red/ulpfec, which have no encoder of their own)."""
+
 SendMessage = Callable[[BaseModel], Awaitable[None]]
 TrackCallback = Callable[[MediaStreamTrack], None]
 StateCallback = Callable[[str], None]
+
+
+def with_video_start_bitrate(sdp: str, kbps: int = VIDEO_START_BITRATE_KBPS) -> str:
+    """``sdp`` with ``x-google-start-bitrate=kbps`` on every video codec's ``a=fmtp`` line (added if missing).
+
+    Chromium applies the ``x-google-*-bitrate`` parameters of the *remote* description to what it sends, so the
+    seat's offer sets the customer's start bitrate. Other browsers ignore the unknown parameter (RFC 4566 fmtp
+    parameters are codec-specific and unknown ones are skipped).
+    """
+    eol = "\r\n" if "\r\n" in sdp else "\n"
+    lines = sdp.split(eol)
+    out: list[str] = []
+    in_video = False
+    codec_lines: dict[str, int] = {}  # payload type -> index in out of its rtpmap line (current video section)
+    fmtp_seen: set[str] = set()
+
+    def close_section() -> None:
+        # codecs of the finished video section that had no fmtp line: add one after their rtpmap
+        for pt, index in sorted(codec_lines.items(), key=lambda kv: -kv[1]):
+            if pt not in fmtp_seen:
+                out.insert(index + 1, f"a=fmtp:{pt} x-google-start-bitrate={kbps}")
+        codec_lines.clear()
+        fmtp_seen.clear()
+
+    for line in lines:
+        if line.startswith("m="):
+            if in_video:
+                close_section()
+            in_video = line.startswith("m=video")
+        elif in_video and (match := re.match(r"a=rtpmap:(\d+) ([^/]+)/", line)):
+            if match.group(2).lower() in _MEDIA_CODECS:
+                codec_lines[match.group(1)] = len(out)
+        elif in_video and (match := re.match(r"a=fmtp:(\d+) ", line)) and match.group(1) in codec_lines:
+            fmtp_seen.add(match.group(1))
+            if "x-google-start-bitrate" not in line:
+                line = f"{line};x-google-start-bitrate={kbps}"
+        out.append(line)
+    if in_video:
+        # the last section ends at the trailing empty string of the split: insert before it
+        trailing = out.pop() if out and out[-1] == "" else None
+        close_section()
+        if trailing is not None:
+            out.append(trailing)
+    return eol.join(out)
 
 
 @dataclass(frozen=True)
@@ -124,9 +180,9 @@ class CallSession:
                 self.pc.addTransceiver(kind, direction="recvonly")
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
-        local = self.pc.localDescription
-        self._log("sending offer (%d bytes of SDP)", len(local.sdp))
-        await self._send(SessionDescription(session_id=self.session_id, sdp_type="offer", sdp=local.sdp))
+        sdp = with_video_start_bitrate(self.pc.localDescription.sdp)
+        self._log("sending offer (%d bytes of SDP)", len(sdp))
+        await self._send(SessionDescription(session_id=self.session_id, sdp_type="offer", sdp=sdp))
 
     async def handle_remote(self, message: SessionDescription | IceCandidate) -> None:
         """Apply the customer's answer or a trickled ICE candidate (candidates before the answer are held)."""

@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from pydantic import BaseModel
 
 from seat_client.call.ice import pin_ice_host_addresses, pinned_ice_host_addresses
-from seat_client.call.session import CallSession
+from seat_client.call.session import CallSession, with_video_start_bitrate
 from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
 from wire import IceCandidate, SessionDescription
 
@@ -166,3 +166,40 @@ async def test_unparseable_candidate_is_ignored() -> None:
         assert session._pending_ice  # held until the answer arrives
     finally:
         await session.close()
+
+
+def test_start_bitrate_goes_on_every_video_codec_and_nothing_else() -> None:
+    offer = "\r\n".join(
+        [
+            "v=0",
+            "m=video 9 UDP/TLS/RTP/SAVPF 97 98 99 100",
+            "a=rtpmap:97 VP8/90000",
+            "a=rtcp-fb:97 goog-remb",
+            "a=rtpmap:98 rtx/90000",
+            "a=fmtp:98 apt=97",
+            "a=rtpmap:99 H264/90000",
+            "a=fmtp:99 packetization-mode=1;profile-level-id=42001f",
+            "a=rtpmap:100 rtx/90000",
+            "a=fmtp:100 apt=99",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 96",
+            "a=rtpmap:96 opus/48000/2",
+            "a=fmtp:96 minptime=10",
+            "",
+        ]
+    )
+    munged = with_video_start_bitrate(offer, 1234)
+    lines = munged.split("\r\n")
+    assert lines[-1] == "" and "\n" not in munged.replace("\r\n", "")  # line endings kept
+    assert lines[lines.index("a=rtpmap:97 VP8/90000") + 1] == "a=fmtp:97 x-google-start-bitrate=1234"
+    assert "a=fmtp:99 packetization-mode=1;profile-level-id=42001f;x-google-start-bitrate=1234" in lines
+    assert "a=fmtp:98 apt=97" in lines and "a=fmtp:100 apt=99" in lines  # retransmission codecs untouched
+    assert "a=fmtp:96 minptime=10" in lines  # audio untouched
+    assert munged.count("x-google-start-bitrate") == 2
+    assert with_video_start_bitrate(munged, 1234) == munged  # applied once
+
+
+def test_start_bitrate_added_when_video_is_the_last_section() -> None:
+    offer = "v=0\nm=video 9 UDP/TLS/RTP/SAVPF 97\na=rtpmap:97 VP8/90000\n"
+    assert with_video_start_bitrate(offer, 900) == (
+        "v=0\nm=video 9 UDP/TLS/RTP/SAVPF 97\na=rtpmap:97 VP8/90000\na=fmtp:97 x-google-start-bitrate=900\n"
+    )

@@ -1,7 +1,8 @@
 """Interop: CallSession's offer answered by real headless Chromium (the customer's browser), no server in between.
 
 Chromium's answer arrives after its ICE gathering completes (as the customer page sends it); its fake camera and
-microphone send media back. Checks codecs, ICE and decoding in both directions.
+microphone send media back. Checks codecs, ICE and decoding in both directions, and that Chromium's video sender
+took the offer's start bitrate.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from pydantic import BaseModel
 
 from seat_client.call.ice import pin_ice_host_addresses
-from seat_client.call.session import CallSession
+from seat_client.call.session import VIDEO_START_BITRATE_KBPS, CallSession
 from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
 from wire import SessionDescription
 
@@ -60,6 +61,17 @@ async (offer) => {
     });
   }
   return pc.localDescription.sdp;
+}
+"""
+
+SEND_CODEC_FMTP_JS = """
+async () => {
+  const stats = await window.vtPc.getStats();
+  let line = null;
+  stats.forEach((r) => {
+    if (r.type === 'outbound-rtp' && r.kind === 'video' && r.codecId) line = stats.get(r.codecId).sdpFmtpLine || '';
+  });
+  return line;
 }
 """
 
@@ -118,6 +130,9 @@ async def test_chromium_answers_and_media_flows_both_ways() -> None:
                     await asyncio.sleep(0.1)
             assert session.connection_state == "connected"
             assert seat_frames["audio"] > 0
+            # the codec Chromium sends with carries the seat's start bitrate (it starts at 300 kbit/s otherwise)
+            fmtp = await page.evaluate(SEND_CODEC_FMTP_JS)
+            assert f"x-google-start-bitrate={VIDEO_START_BITRATE_KBPS}" in fmtp
         finally:
             await session.close()
             for task in tasks:
