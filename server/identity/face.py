@@ -46,6 +46,8 @@ false-accept rate; revisit with a real evaluation set.
 """
 
 P_NO_FACE = "未检测到人脸"
+LIVE_LABEL = "现场照片"
+"""How the live frame is named in problems."""
 P_MANY_FACES = "检测到多张人脸"
 
 # Destination of the five landmarks in the 112 x 112 crop (the ArcFace/SFace template used by OpenCV's alignCrop).
@@ -120,6 +122,11 @@ class ThreeWayFaceScores:
     def passed(self) -> bool:
         """All three comparisons passed."""
         return self.id_vs_network.passed and self.id_vs_live.passed and self.network_vs_live.passed
+
+    @property
+    def live_face_missing(self) -> bool:
+        """No face was found in the live frame: a failed capture (turned away, black frame), not a comparison."""
+        return f"{LIVE_LABEL}{P_NO_FACE}" in self.id_vs_live.problems
 
     @property
     def min_score(self) -> float:
@@ -323,7 +330,7 @@ class FaceEngine:
         Returns:
             A :class:`ThreeWayFaceScores`.
         """
-        names = ("证件照", "联网核查照片", "现场照片")
+        names = ("证件照", "联网核查照片", LIVE_LABEL)
         per_image: list[list[str]] = [[], [], []]
         embs = [
             self._single_face(_to_bgr(img), name, probs)

@@ -699,6 +699,13 @@ class IdentityService:
             except (FaceImageError, ValueError) as exc:
                 self._event(session_id, "capture_unreadable", live_sha256=sha256_hex(live))
                 raise IdentityRefused(409, "现场画面无法识别,请重试", "bad_frame") from exc
+            if three.live_face_missing:
+                # Nothing was compared: like an unreadable frame, this uses no attempt (a pass still needs real
+                # scores over the threshold, so retrying cannot get round the gate).
+                self._event(session_id, "capture_no_face", live_sha256=sha256_hex(live))
+                raise IdentityRefused(
+                    409, "现场画面中未检测到人脸(未计入比对次数),请提醒客户正对摄像头后重试", "no_face_in_capture"
+                )
             scores = FaceScores.from_three_way(three, id_portrait=si.portrait, network_photo=network_photo, live=live)
             try:
                 update = si.machine.submit_face(scores, now=self.clock())

@@ -120,7 +120,12 @@ async def test_browser_customer_passes_face_with_own_camera_and_a_stranger_is_st
             assert check.status_code == 200 and check.json()["status"] == "passed", check.text
             photo = await seat.http.get(check.json()["photo_url"])
             assert photo.status_code == 200 and photo.content[:2] == b"\xff\xd8"
-            face = await seat.gate(sid, "face")
+            captures = 0
+            for _ in range(5):  # a capture with no face in it (camera still starting) uses no attempt: retry
+                face = await seat.gate(sid, "face")
+                captures += 1
+                if not (face.status_code == 409 and face.json()["code"] == "no_face_in_capture"):
+                    break
             assert face.status_code == 200, face.text
             assert face.json()["status"] == "passed", face.json()
             scores = face.json()["snapshot"]["gates"][2]["scores"]
@@ -128,7 +133,7 @@ async def test_browser_customer_passes_face_with_own_camera_and_a_stranger_is_st
             page = customer.page
             assert page is not None
             await wait_for_js(page, "window.vt.gates.some(g => g.gate === 'face' && g.status === 'passed')")
-            assert await page.evaluate("window.vt.capturesSent") == 1
+            assert await page.evaluate("window.vt.capturesSent") == captures
             assert "人脸比对已通过" in await page.inner_text("#gate-status")
             await seat.ws.send(json.dumps({"type": "hangup", "session_id": sid}))
             await customer.wait_for_state("ended")

@@ -464,3 +464,31 @@ async def test_precheck_is_per_business(live: LiveServer, business: str) -> None
         "/api/customer/tickets", json={"business_type": "password_reset", "precheck_id": result["precheck_id"]}
     )
     assert res.status_code == 409
+
+
+async def test_a_live_frame_without_a_face_uses_no_attempt(server_factory: ServerFactory) -> None:
+    """A black or turned-away capture is a failed capture, not a comparison: refused, logged, no attempt used; the
+    next capture with the customer's face passes."""
+    import cv2
+    import numpy as np
+
+    live = await server_factory(gates={"default": {"max_attempts": {"face": 1}}})
+    call = await connect(live)
+    assert (await call.post("/gates/network-check")).json()["status"] == "passed"
+    face_jpeg = call.live_jpeg
+    ok, empty = cv2.imencode(".jpg", np.full((480, 640, 3), 40, np.uint8))  # a dark frame: the camera starting up
+    assert ok
+    call.live_jpeg = empty.tobytes()
+    call.answer_captures()
+    for _ in range(2):  # more than max_attempts (1): none of these counts
+        refused = await call.post("/gates/face")
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "no_face_in_capture"
+        assert "未计入比对次数" in refused.json()["detail"]
+    snapshot = (await live.http.get(f"/api/sessions/{call.sid}/gates", headers=call.headers)).json()
+    face_gate = next(g for g in snapshot["gates"] if g["gate"] == "face")
+    assert face_gate["attempts"] == 0 and face_gate["status"] != "failed"
+    assert len([e for e in trail(live, call.sid) if e["kind"] == "gate.capture_no_face"]) == 2
+    call.live_jpeg = face_jpeg
+    passed = await call.post("/gates/face")
+    assert passed.status_code == 200 and passed.json()["status"] == "passed", passed.text
