@@ -17,6 +17,7 @@ import platformdirs
 from PySide6.QtCore import QCoreApplication, QTranslator
 
 from seat_client.resources import resources_root
+from seat_client.workstation.texts import CONTEXT, Text
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +66,22 @@ def install_translator(app: QCoreApplication | None, language: str) -> QTranslat
     app.installTranslator(translator)
     logger.info("UI language %s from %s", language, path)
     return translator
+
+
+def qt_translate(context: str, source: str) -> str:
+    """``QCoreApplication.translate``: the installed translation of ``source``, or ``source`` itself."""
+    return QCoreApplication.translate(context, source)
+
+
+def translate_text(value: Text | str | None) -> str:
+    """Show a text of the Qt-free workstation core in the UI language.
+
+    A :class:`~seat_client.workstation.texts.Text` is translated and filled in; a plain string is looked up in the
+    core's context (strings marked with ``N_``); anything not in the catalogue (server messages, customer data) is
+    shown as it is.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, Text):
+        return value.render(qt_translate)
+    return qt_translate(CONTEXT, value) if value else value

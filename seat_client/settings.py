@@ -57,6 +57,8 @@ class SeatSettings(BaseModel):
         recording_segment_seconds: length of one recorded segment.
         recording_width: recorded picture width (the height follows ``recording_height``).
         recording_height: recorded picture height.
+        ring_sound: play the ring (``resources/sounds/ring.wav``) while a call is offered; ``false`` mutes it
+            (the ringing prompt and the tray notification still show).
     """
 
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
@@ -76,6 +78,7 @@ class SeatSettings(BaseModel):
     recording_segment_seconds: float = Field(default=10.0, ge=1.0, le=60.0)
     recording_width: int = Field(default=1280, ge=160, le=3840)
     recording_height: int = Field(default=720, ge=120, le=2160)
+    ring_sound: bool = True
 
     @field_validator("server_url")
     @classmethod

@@ -3,7 +3,7 @@
 ################################################################################
 ## Form generated from reading UI file 'login_dialog.ui'
 ##
-## Created by: Qt User Interface Compiler version 6.12.0
+## Created by: Qt User Interface Compiler version 6.11.3
 ##
 ## WARNING! All changes made in this file will be lost when recompiling UI file!
 ################################################################################
@@ -27,6 +27,7 @@ class Ui_LoginDialog(object):
         self.verticalLayout = QVBoxLayout(LoginDialog)
         self.verticalLayout.setObjectName(u"verticalLayout")
         self.titleLabel = QLabel(LoginDialog)
+        self.titleLabel.setObjectName(u"titleLabel")
         self.titleLabel.setObjectName(u"titleLabel")
         self.titleLabel.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -115,7 +116,6 @@ class Ui_LoginDialog(object):
 
     def retranslateUi(self, LoginDialog):
         LoginDialog.setWindowTitle(QCoreApplication.translate("LoginDialog", u"\u5750\u5e2d\u7b7e\u5165 - VideoTeller", None))
-        self.titleLabel.setObjectName(QCoreApplication.translate("LoginDialog", u"titleLabel", None))
         self.titleLabel.setText(QCoreApplication.translate("LoginDialog", u"\u8fdc\u7a0b\u89c6\u9891\u94f6\u884c \u00b7 \u5750\u5e2d\u5de5\u4f5c\u53f0", None))
         self.serverLabel.setText(QCoreApplication.translate("LoginDialog", u"\u670d\u52a1\u5668\u5730\u5740", None))
         self.serverEdit.setPlaceholderText(QCoreApplication.translate("LoginDialog", u"http://\u670d\u52a1\u5668:8000", None))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seat_client.i18n import translate_text
 from seat_client.workstation.forms import BusinessForm, form_for, form_params, validate_form
 from seat_client.workstation.state import WorkstationState
 
@@ -31,7 +32,7 @@ class BusinessFormPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("业务办理"))
-        self.block_label = QLabel("暂无通话")
+        self.block_label = QLabel(self.tr("暂无通话"))
         self.block_label.setObjectName("blockLabel")
         self.block_label.setWordWrap(True)
         self.form_host = QWidget()
@@ -42,7 +43,7 @@ class BusinessFormPanel(QGroupBox):
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         self.result_label.setObjectName("resultLabel")
-        self.submit_button = QPushButton("提交办理")
+        self.submit_button = QPushButton(self.tr("提交办理"))
         self.submit_button.setObjectName("submitButton")
         layout = QVBoxLayout(self)
         layout.addWidget(self.block_label)
@@ -67,22 +68,22 @@ class BusinessFormPanel(QGroupBox):
             widget: QWidget
             if spec.kind == "choice":
                 combo = QComboBox()
-                combo.addItem("请选择", "")
+                combo.addItem(self.tr("请选择"), "")
                 for value, label in spec.choices:
-                    combo.addItem(label, value)
+                    combo.addItem(translate_text(label), value)
                 widget = combo
             elif spec.kind == "confirm":
-                widget = QCheckBox(spec.label)
+                widget = QCheckBox(translate_text(spec.label))
             else:
                 edit = QLineEdit()
                 if spec.kind == "phone":
-                    edit.setPlaceholderText("11位手机号")
+                    edit.setPlaceholderText(self.tr("11位手机号"))
                     edit.setMaxLength(11)
                 widget = edit
             widget.setObjectName(f"field_{spec.name}")
             self.inputs[spec.name] = widget
             self.form_layout.addRow(
-                "" if spec.kind == "confirm" else spec.label + ("*" if spec.required else ""), widget
+                "" if spec.kind == "confirm" else translate_text(spec.label) + ("*" if spec.required else ""), widget
             )
 
     def values(self) -> dict[str, str]:
@@ -103,11 +104,11 @@ class BusinessFormPanel(QGroupBox):
             return
         errors = validate_form(self.form, self.values())
         if errors:
-            self.error_label.setText("\n".join(errors.values()))
+            self.error_label.setText("\n".join(translate_text(e) for e in errors.values()))
             return
         self.error_label.setText("")
         self.submit_button.setEnabled(False)
-        self.result_label.setText("正在提交…")
+        self.result_label.setText(self.tr("正在提交…"))
         self.submitRequested.emit(form_params(self.form, self.values()))
 
     def show_state(self, state: WorkstationState) -> None:
@@ -119,9 +120,10 @@ class BusinessFormPanel(QGroupBox):
             self.error_label.setText("")
             self.result_label.setText("")
         if state.call is not None and self.form is None:
-            self.block_label.setText(f"暂不支持在工作台办理「{state.call.business_label}」")
+            business = translate_text(state.call.business_label)
+            self.block_label.setText(self.tr("暂不支持在工作台办理「{business}」").format(business=business))
         else:
-            self.block_label.setText(state.business_block_reason if state.call else "暂无通话")
+            self.block_label.setText(translate_text(state.business_block_text) if state.call else self.tr("暂无通话"))
         blocked = not state.business_allowed
         self.block_label.setProperty("blocked", blocked and state.failed_gate is not None)
         self.block_label.style().unpolish(self.block_label)
@@ -132,7 +134,8 @@ class BusinessFormPanel(QGroupBox):
         self.submit_button.setEnabled(not blocked and not done and self.form is not None)
         if state.business_result is not None:
             ok, message = state.business_result
-            self.result_label.setText(("✔ 办理成功:" if ok else "✘ 办理失败:") + message)
+            line = self.tr("✔ 办理成功:{message}") if ok else self.tr("✘ 办理失败:{message}")
+            self.result_label.setText(line.format(message=translate_text(message)))
             self.result_label.setProperty("ok", ok)
             self.result_label.style().unpolish(self.result_label)
             self.result_label.style().polish(self.result_label)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from seat_client.i18n import translate_text
+
 
 def format_duration(seconds: float) -> str:
     """``mm:ss`` (or ``h:mm:ss``) for the call timer."""
@@ -26,13 +28,14 @@ class CallPanel(QGroupBox):
     hangupRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("来电与通话", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("来电与通话"))
         self.stack = QStackedWidget()
         layout = QVBoxLayout(self)
         layout.addWidget(self.stack)
 
         idle = QWidget()
-        self.idle_label = QLabel("暂无来电")
+        self.idle_label = QLabel(self.tr("暂无来电"))
         self.idle_label.setWordWrap(True)
         self.idle_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         QVBoxLayout(idle).addWidget(self.idle_label)
@@ -42,15 +45,16 @@ class CallPanel(QGroupBox):
         self.ring_business.setObjectName("businessLabel")
         self.ring_customer = QLabel()
         self.ring_wait = QLabel()
-        self.answer_button = QPushButton("接听")
+        self.answer_button = QPushButton(self.tr("接听"))
         self.answer_button.setObjectName("answerButton")
-        self.decline_button = QPushButton("拒接")
+        self.decline_button = QPushButton(self.tr("拒接"))
         self.decline_button.setObjectName("declineButton")
         buttons = QHBoxLayout()
         buttons.addWidget(self.answer_button)
         buttons.addWidget(self.decline_button)
         ring_layout = QVBoxLayout(ringing)
-        ring_layout.addWidget(QLabel("客户来电"))
+        self.ring_title = QLabel(self.tr("客户来电"))
+        ring_layout.addWidget(self.ring_title)
         ring_layout.addWidget(self.ring_business)
         ring_layout.addWidget(self.ring_customer)
         ring_layout.addWidget(self.ring_wait)
@@ -60,11 +64,11 @@ class CallPanel(QGroupBox):
         self.call_business = QLabel()
         self.call_business.setObjectName("businessLabel")
         self.call_customer = QLabel()
-        self.timer_label = QLabel("通话时长 00:00")
+        self.timer_label = QLabel(self.tr("通话时长 {duration}").format(duration="00:00"))
         self.timer_label.setObjectName("timerLabel")
         self.stats_label = QLabel("")
         self.stats_label.setWordWrap(True)
-        self.hangup_button = QPushButton("挂断")
+        self.hangup_button = QPushButton(self.tr("挂断"))
         self.hangup_button.setObjectName("hangupButton")
         call_layout = QVBoxLayout(in_call)
         call_layout.addWidget(self.call_business)
@@ -93,10 +97,10 @@ class CallPanel(QGroupBox):
         current = self.stack.currentWidget()
         return next(name for name, widget in self.pages.items() if widget is current)
 
-    def show_idle(self, message: str = "暂无来电") -> None:
-        """No call; ``message`` may explain how the last one ended."""
+    def show_idle(self, message: str | None = None) -> None:
+        """No call; ``message`` may explain how the last one ended (translated when it is a known message)."""
         self._ticker.stop()
-        self.idle_label.setText(message)
+        self.idle_label.setText(translate_text(message) if message else self.tr("暂无来电"))
         self.stack.setCurrentWidget(self.pages["idle"])
 
     def show_ringing(
@@ -106,8 +110,8 @@ class CallPanel(QGroupBox):
 
         The wait time and the answer countdown (``ring_timeout_s``) tick every second.
         """
-        self.ring_business.setText(f"业务:{business_label}")
-        self.ring_customer.setText(f"客户:{customer_name or '(未留姓名)'}")
+        self.ring_business.setText(self.tr("业务:{business}").format(business=translate_text(business_label)))
+        self.ring_customer.setText(self.tr("客户:{customer}").format(customer=customer_name or self.tr("(未留姓名)")))
         self._ring = (waited_s, ring_timeout_s)
         self.answer_button.setEnabled(True)
         self.decline_button.setEnabled(True)
@@ -118,19 +122,19 @@ class CallPanel(QGroupBox):
 
     def _update_ring(self, since_s: float) -> None:
         waited_s, timeout_s = self._ring
-        text = f"已等待 {format_duration(waited_s + since_s)}"
+        text = self.tr("已等待 {duration}").format(duration=format_duration(waited_s + since_s))
         if timeout_s is not None:
-            text += f" · 请在 {max(0, round(timeout_s - since_s))} 秒内接听"
+            text += self.tr(" · 请在 {seconds} 秒内接听").format(seconds=max(0, round(timeout_s - since_s)))
         self.ring_wait.setText(text)
 
     def show_in_call(self, business_label: str, customer_name: str) -> None:
         """Connected: start the call timer and enable 挂断."""
-        self.call_business.setText(f"业务:{business_label}")
-        self.call_customer.setText(f"客户:{customer_name or '(未留姓名)'}")
+        self.call_business.setText(self.tr("业务:{business}").format(business=translate_text(business_label)))
+        self.call_customer.setText(self.tr("客户:{customer}").format(customer=customer_name or self.tr("(未留姓名)")))
         self.stats_label.setText("")
         self.hangup_button.setEnabled(True)
         self._elapsed.start()
-        self.timer_label.setText("通话时长 00:00")
+        self.timer_label.setText(self.tr("通话时长 {duration}").format(duration="00:00"))
         self._ticker.start()
         self.stack.setCurrentWidget(self.pages["in_call"])
 
@@ -144,7 +148,7 @@ class CallPanel(QGroupBox):
         if self.page == "ringing":
             self._update_ring(since_s)
         else:
-            self.timer_label.setText(f"通话时长 {format_duration(since_s)}")
+            self.timer_label.setText(self.tr("通话时长 {duration}").format(duration=format_duration(since_s)))
 
     @Slot()
     def _answer(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QDialog, QWidget
 
+from seat_client.i18n import translate_text
 from seat_client.ui_generated.ui_login_dialog import Ui_LoginDialog
 
 
@@ -33,13 +34,13 @@ class LoginDialog(QDialog):
         """The first problem with the input, in Chinese, or None."""
         server = self.ui.serverEdit.text().strip()
         if not server:
-            return "请输入服务器地址"
+            return self.tr("请输入服务器地址")
         if not server.startswith(("http://", "https://")):
-            return "服务器地址必须以 http:// 或 https:// 开头"
+            return self.tr("服务器地址必须以 http:// 或 https:// 开头")
         if not self.ui.seatIdEdit.text().strip():
-            return "请输入工号"
+            return self.tr("请输入工号")
         if not self.ui.passwordEdit.text():
-            return "请输入密码"
+            return self.tr("请输入密码")
         return None
 
     @Slot()
@@ -59,7 +60,7 @@ class LoginDialog(QDialog):
     def show_error(self, message: str) -> None:
         """Show a Chinese error under the form and re-enable it; the password is cleared."""
         self.set_busy(False)
-        self.ui.errorLabel.setText(message)
+        self.ui.errorLabel.setText(translate_text(message))
         self.ui.errorLabel.show()
         self.ui.passwordEdit.clear()
         self.ui.passwordEdit.setFocus()
@@ -73,4 +74,4 @@ class LoginDialog(QDialog):
         """Disable the form while the controller is signing in."""
         for widget in (self.ui.serverEdit, self.ui.seatIdEdit, self.ui.passwordEdit, self.ui.loginButton):
             widget.setEnabled(not busy)
-        self.ui.loginButton.setText("正在签入…" if busy else "签入")
+        self.ui.loginButton.setText(self.tr("正在签入…") if busy else self.tr("签入"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seat_client.i18n import translate_text
 from seat_client.views.business_form_panel import BusinessFormPanel
 from seat_client.views.call_panel import CallPanel
 from seat_client.views.customer_panel import CustomerPanel
@@ -32,13 +33,14 @@ from seat_client.views.timeline_panel import TimelinePanel
 from seat_client.views.verification_panel import VerificationPanel
 from seat_client.views.video_tile import VideoTile
 from seat_client.views.wrap_up_panel import WrapUpPanel
+from seat_client.workstation.texts import N_
 
 CONNECTION_LABELS = {
-    "disconnected": "未连接",
-    "connecting": "正在连接…",
-    "connected": "已连接",
-    "reconnecting": "连接中断,正在重连…",
-    "closed": "已断开",
+    "disconnected": N_("MainWindow", "未连接"),
+    "connecting": N_("MainWindow", "正在连接…"),
+    "connected": N_("MainWindow", "已连接"),
+    "reconnecting": N_("MainWindow", "连接中断,正在重连…"),
+    "closed": N_("MainWindow", "已断开"),
 }
 
 
@@ -53,8 +55,8 @@ class _VideoStage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.remote = VideoTile("等待客户视频…", "客户", self)
-        self.local = VideoTile("本地摄像头未开启", "本人", self, framed=True)
+        self.remote = VideoTile(self.tr("等待客户视频…"), self.tr("客户"), self)
+        self.local = VideoTile(self.tr("本地摄像头未开启"), self.tr("本人"), self, framed=True)
         self.local.setMinimumSize(120, 90)
         self.local.raise_()
 
@@ -96,7 +98,7 @@ class MainWindow(QMainWindow):
 
         self.recording_label = QLabel("")
         self.recording_label.setObjectName("recordingLabel")
-        self.quality_label = QLabel("网络:-")
+        self.quality_label = QLabel(self.tr("网络:-"))
         self.quality_label.setObjectName("qualityLabel")
         info_bar = QHBoxLayout()
         info_bar.addWidget(self.recording_label)
@@ -227,20 +229,25 @@ class MainWindow(QMainWindow):
 
     def set_seat_name(self, seat_id: str, display_name: str) -> None:
         """Who is signed in."""
-        self.seat_name_label.setText(f"坐席:{display_name}({seat_id})")
+        self.seat_name_label.setText(self.tr("坐席:{name}({seat_id})").format(name=display_name, seat_id=seat_id))
 
     def set_seat_state(self, state: str, reason: str | None = None) -> None:
         """Reflect the server's seat state in the panel and the status bar."""
         self.state_panel.set_state(state, reason)
-        self.status_state.setText(f"状态:{state_label(state, reason)}")
+        self.status_state.setText(self.tr("状态:{state}").format(state=state_label(state, reason)))
 
     def set_waiting(self, waiting: int) -> None:
         """Customers waiting in the queue."""
-        self.status_waiting.setText(f"排队人数:{waiting}")
+        self.status_waiting.setText(self.tr("排队人数:{count}").format(count=waiting))
 
     def set_connection_status(self, status: str) -> None:
         """The link to the server."""
-        self.status_connection.setText(f"服务器:{CONNECTION_LABELS.get(status, status)}")
+        label = (
+            QCoreApplication.translate("MainWindow", CONNECTION_LABELS[status])
+            if status in CONNECTION_LABELS
+            else status
+        )
+        self.status_connection.setText(self.tr("服务器:{status}").format(status=label))
 
     def show_ringing(
         self, business_label: str, customer_name: str, waited_s: float, ring_timeout_s: float | None = None
@@ -253,14 +260,14 @@ class MainWindow(QMainWindow):
         """Connected call."""
         self.call_panel.show_in_call(business_label, customer_name)
 
-    def show_idle(self, message: str = "暂无来电") -> None:
-        """Back to idle; the customer's tile returns to its placeholder."""
+    def show_idle(self, message: str | None = None) -> None:
+        """Back to idle (``message``: how the last call ended); the customer's tile returns to its placeholder."""
         self.call_panel.show_idle(message)
         self.remote_tile.clear()
 
     def show_message(self, message: str, timeout_ms: int = 8000) -> None:
-        """A transient notice or error in the status bar."""
-        self.statusBar().showMessage(message, timeout_ms)
+        """A transient notice or error in the status bar (known messages of the controller are translated)."""
+        self.statusBar().showMessage(translate_text(message), timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Tell the controller so it can sign out cleanly."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QDate, Qt, QUrl, Signal, Slot
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -33,13 +33,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seat_client.i18n import translate_text
 from seat_client.recording.query import SearchFilters
+from seat_client.workstation.texts import N_
 
-COLUMNS = ("会话", "坐席", "业务", "客户", "排队时间", "录像时长", "状态")
+_CONTEXT = "RecordingsDialog"
+COLUMNS = (
+    N_("RecordingsDialog", "会话"),
+    N_("RecordingsDialog", "坐席"),
+    N_("RecordingsDialog", "业务"),
+    N_("RecordingsDialog", "客户"),
+    N_("RecordingsDialog", "排队时间"),
+    N_("RecordingsDialog", "录像时长"),
+    N_("RecordingsDialog", "状态"),
+)
 PAGE_SIZE = 20
 
-_TRAIL_LABELS = {"event": "事件", "gate": "核验", "segment": "录像分段", "snapshot": "抓拍", "signature": "签名",
-                 "seal": "封存", "access": "访问"}  # fmt: skip
+_TRAIL_LABELS = {
+    "event": N_("RecordingsDialog", "事件"),
+    "gate": N_("RecordingsDialog", "核验"),
+    "segment": N_("RecordingsDialog", "录像分段"),
+    "snapshot": N_("RecordingsDialog", "抓拍"),
+    "signature": N_("RecordingsDialog", "签名"),
+    "seal": N_("RecordingsDialog", "封存"),
+    "access": N_("RecordingsDialog", "访问"),
+}
+
+
+def _tr(source: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, source)
 
 
 def _fmt_s(seconds: float) -> str:
@@ -64,7 +86,8 @@ def trail_line(entry: dict[str, Any]) -> str:
         what = str(payload.get("name", ""))
     else:
         what = ""
-    return f"#{entry.get('seq')} {at} {_TRAIL_LABELS.get(kind, kind)} {what}"
+    label = _tr(_TRAIL_LABELS[kind]) if kind in _TRAIL_LABELS else kind
+    return f"#{entry.get('seq')} {at} {label} {what}"
 
 
 class RecordingsDialog(QDialog):
@@ -78,7 +101,7 @@ class RecordingsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("recordingsDialog")
-        self.setWindowTitle("录像查询")
+        self.setWindowTitle(self.tr("录像查询"))
         self.resize(1100, 700)
         self.page = 1
         self.total = 0
@@ -88,40 +111,40 @@ class RecordingsDialog(QDialog):
         self.session_duration_s = 0.0
 
         self.seat_edit = QLineEdit()
-        self.seat_edit.setPlaceholderText("工号（留空为全部）")
+        self.seat_edit.setPlaceholderText(self.tr("工号（留空为全部）"))
         self.business_edit = QLineEdit()
-        self.business_edit.setPlaceholderText("业务类型代码，如 password_reset")
+        self.business_edit.setPlaceholderText(self.tr("业务类型代码，如 password_reset"))
         self.customer_edit = QLineEdit()
-        self.customer_edit.setPlaceholderText("客户姓名（部分即可）")
-        self.date_check = QCheckBox("按日期")
+        self.customer_edit.setPlaceholderText(self.tr("客户姓名（部分即可）"))
+        self.date_check = QCheckBox(self.tr("按日期"))
         self.date_from = QDateEdit(QDate.currentDate().addDays(-30))
         self.date_to = QDateEdit(QDate.currentDate())
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-        self.search_button = QPushButton("查询")
+        self.search_button = QPushButton(self.tr("查询"))
         self.search_button.clicked.connect(lambda: self.request_page(1))
         form = QFormLayout()
-        form.addRow("坐席", self.seat_edit)
-        form.addRow("业务", self.business_edit)
-        form.addRow("客户", self.customer_edit)
+        form.addRow(self.tr("坐席"), self.seat_edit)
+        form.addRow(self.tr("业务"), self.business_edit)
+        form.addRow(self.tr("客户"), self.customer_edit)
         dates = QHBoxLayout()
-        for widget in (self.date_check, self.date_from, QLabel("至"), self.date_to):
+        for widget in (self.date_check, self.date_from, QLabel(self.tr("至")), self.date_to):
             dates.addWidget(widget)
-        form.addRow("日期", dates)
+        form.addRow(self.tr("日期"), dates)
         form.addRow("", self.search_button)
 
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setHorizontalHeaderLabels([_tr(c) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.cellDoubleClicked.connect(self._open_row)
-        self.prev_button = QPushButton("上一页")
-        self.next_button = QPushButton("下一页")
+        self.prev_button = QPushButton(self.tr("上一页"))
+        self.next_button = QPushButton(self.tr("下一页"))
         self.page_label = QLabel("")
         self.prev_button.clicked.connect(lambda: self.request_page(self.page - 1))
         self.next_button.clicked.connect(lambda: self.request_page(self.page + 1))
-        self.open_button = QPushButton("播放所选")
+        self.open_button = QPushButton(self.tr("播放所选"))
         self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow(), 0))
         paging = QHBoxLayout()
         for button in (self.prev_button, self.page_label, self.next_button, self.open_button):
@@ -141,8 +164,10 @@ class RecordingsDialog(QDialog):
         self.player.setVideoOutput(self.video)
         self.player.positionChanged.connect(self._position)
         self.player.mediaStatusChanged.connect(self._media_status)
-        self.player.errorOccurred.connect(lambda _e, text: self.show_error(f"播放失败：{text}"))
-        self.play_button = QPushButton("播放")
+        self.player.errorOccurred.connect(
+            lambda _e, text: self.show_error(self.tr("播放失败：{error}").format(error=text))
+        )
+        self.play_button = QPushButton(self.tr("播放"))
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.sliderReleased.connect(lambda: self.seek(self.slider.value() / 1000))
@@ -152,7 +177,7 @@ class RecordingsDialog(QDialog):
         controls = QHBoxLayout()
         for control in (self.play_button, self.slider, self.time_label, self.part_combo):
             controls.addWidget(control)
-        self.session_label = QLabel("双击查询结果播放录像")
+        self.session_label = QLabel(self.tr("双击查询结果播放录像"))
         self.session_label.setWordWrap(True)
         self.trail = QListWidget()
         self.error_label = QLabel("")
@@ -164,7 +189,7 @@ class RecordingsDialog(QDialog):
         right_layout.addWidget(self.session_label)
         right_layout.addWidget(self.video, 3)
         right_layout.addLayout(controls)
-        right_layout.addWidget(QLabel("会话轨迹（证据链）"))
+        right_layout.addWidget(QLabel(self.tr("会话轨迹（证据链）")))
         right_layout.addWidget(self.trail, 2)
 
         splitter = QSplitter()
@@ -220,9 +245,11 @@ class RecordingsDialog(QDialog):
         for row, item in enumerate(items):
             duration = sum(float(r["duration_s"]) for r in item["recordings"])
             complete = all(r["complete"] for r in item["recordings"]) and bool(item["recordings"])
-            state = "已封存" if item["sealed"] else ("录像完整" if complete else "上传中/不完整")
+            state = (
+                self.tr("已封存") if item["sealed"] else (self.tr("录像完整") if complete else self.tr("上传中/不完整"))
+            )
             if not item["recordings"]:
-                state = "无录像"
+                state = self.tr("无录像")
             cells = (item["session_id"], item.get("seat_id") or "", item["business_type"], item["customer"],
                      str(item["queued_at"])[:19].replace("T", " "), _fmt_s(duration), state)  # fmt: skip
             for column, text in enumerate(cells):
@@ -231,7 +258,9 @@ class RecordingsDialog(QDialog):
 
     def _update_paging(self) -> None:
         pages = max(1, -(-self.total // PAGE_SIZE))
-        self.page_label.setText(f"第 {self.page}/{pages} 页，共 {self.total} 条")
+        self.page_label.setText(
+            self.tr("第 {page}/{pages} 页，共 {total} 条").format(page=self.page, pages=pages, total=self.total)
+        )
         self.prev_button.setEnabled(self.page > 1)
         self.next_button.setEnabled(self.page < pages)
 
@@ -239,10 +268,19 @@ class RecordingsDialog(QDialog):
     def show_session(self, view: dict[str, Any]) -> None:
         """Shows a :class:`SessionView` (JSON): trail beside, first part loaded and ready to play."""
         session = view["session"]
-        chain = "证据链完整" if view["chain_ok"] else "证据链异常：" + "；".join(view["chain_problems"])
+        chain = (
+            self.tr("证据链完整")
+            if view["chain_ok"]
+            else self.tr("证据链异常：{problems}").format(problems="；".join(view["chain_problems"]))
+        )
         self.session_label.setText(
-            f"会话 {session['session_id']} · 坐席 {session.get('seat_id') or '-'} · {session['business_type']} · "
-            f"客户 {session['customer']} · {chain}"
+            self.tr("会话 {session_id} · 坐席 {seat_id} · {business} · 客户 {customer} · {chain}").format(
+                session_id=session["session_id"],
+                seat_id=session.get("seat_id") or "-",
+                business=session["business_type"],
+                customer=session["customer"],
+                chain=chain,
+            )
         )
         self.trail.clear()
         for entry in view["trail"]:
@@ -252,18 +290,20 @@ class RecordingsDialog(QDialog):
         self.slider.setRange(0, int(self.session_duration_s * 1000))
         self.part_combo.clear()
         for part in self.parts:
-            self.part_combo.addItem(f"第 {part['index'] + 1} 段 {_fmt_s(part['start_s'])}")
+            self.part_combo.addItem(
+                self.tr("第 {index} 段 {start}").format(index=part["index"] + 1, start=_fmt_s(part["start_s"]))
+            )
         self.current_part = -1
         if self.parts:
             self.load_part(0)
         else:
-            self.show_error("该会话没有可播放的录像")
+            self.show_error(self.tr("该会话没有可播放的录像"))
 
     @Slot(str)
     def show_error(self, message: str) -> None:
-        """Shows a Chinese error under the dialog."""
+        """Shows an error under the dialog (the service's Chinese messages; known ones translated)."""
         self.search_button.setEnabled(True)
-        self.error_label.setText(message)
+        self.error_label.setText(translate_text(message))
 
     # ---- playback ----
 
@@ -293,10 +333,10 @@ class RecordingsDialog(QDialog):
         """播放/暂停."""
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
-            self.play_button.setText("播放")
+            self.play_button.setText(self.tr("播放"))
         else:
             self.player.play()
-            self.play_button.setText("暂停")
+            self.play_button.setText(self.tr("暂停"))
 
     def session_position_s(self) -> float:
         """Where playback is on the session's timeline."""

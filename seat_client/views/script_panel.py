@@ -18,13 +18,13 @@ class ScriptPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("话术"))
-        self.title_label = QLabel("暂无通话")
+        self.title_label = QLabel(self.tr("暂无通话"))
         self.title_label.setObjectName("scriptTitle")
         self.steps = QListWidget()
         self.steps.setObjectName("scriptSteps")
         self.steps.setWordWrap(True)
         self.steps.setSpacing(2)
-        self.next_button = QPushButton("下一步 (F9)")
+        self.next_button = QPushButton(self.tr("下一步 (F9)"))
         self.next_button.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title_label)
@@ -38,8 +38,8 @@ class ScriptPanel(QGroupBox):
         self.steps.clear()
         script = state.script
         if script is None:
-            waiting = "接听后显示本业务话术" if state.phase == "ringing" else "正在加载话术…"
-            self.title_label.setText("暂无通话" if state.call is None else waiting)
+            waiting = self.tr("接听后显示本业务话术") if state.phase == "ringing" else self.tr("正在加载话术…")
+            self.title_label.setText(self.tr("暂无通话") if state.call is None else waiting)
             self.next_button.setEnabled(False)
             return
         self.title_label.setText(script.title)

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from seat_client.workstation.texts import N_
 from wire import SeatState
 
+_CONTEXT = "SeatStatePanel"
+
 STATE_LABELS: dict[str, str] = {
-    SeatState.OFFLINE: "离线",
-    SeatState.READY: "示闲(等待来电)",
-    SeatState.NOT_READY: "示忙",
-    SeatState.RESERVED: "振铃中",
-    SeatState.IN_CALL: "通话中",
-    SeatState.WRAP_UP: "话后整理",
+    SeatState.OFFLINE: N_("SeatStatePanel", "离线"),
+    SeatState.READY: N_("SeatStatePanel", "示闲(等待来电)"),
+    SeatState.NOT_READY: N_("SeatStatePanel", "示忙"),
+    SeatState.RESERVED: N_("SeatStatePanel", "振铃中"),
+    SeatState.IN_CALL: N_("SeatStatePanel", "通话中"),
+    SeatState.WRAP_UP: N_("SeatStatePanel", "话后整理"),
 }
 
 NOT_READY_REASONS: list[tuple[str, str]] = [
-    ("rest", "小休"),
-    ("meal", "就餐"),
-    ("meeting", "会议"),
-    ("training", "培训"),
-    ("after_call_work", "业务处理"),
+    ("rest", N_("SeatStatePanel", "小休")),
+    ("meal", N_("SeatStatePanel", "就餐")),
+    ("meeting", N_("SeatStatePanel", "会议")),
+    ("training", N_("SeatStatePanel", "培训")),
+    ("after_call_work", N_("SeatStatePanel", "业务处理")),
 ]
 
 
+def _tr(source: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, source)
+
+
 def state_label(state: str, reason: str | None = None) -> str:
-    """The Chinese label of a seat state (with the not-ready reason)."""
-    text = STATE_LABELS.get(state, state)
+    """The label of a seat state (with the not-ready reason) in the UI language (Chinese by default)."""
+    text = _tr(STATE_LABELS[state]) if state in STATE_LABELS else state
     if state == SeatState.NOT_READY and reason:
-        text += f" · {dict(NOT_READY_REASONS).get(reason, reason)}"
+        reasons = dict(NOT_READY_REASONS)
+        text += " · " + (_tr(reasons[reason]) if reason in reasons else reason)
     return text
 
 
@@ -41,16 +49,17 @@ class SeatStatePanel(QGroupBox):
     """Reason code."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("坐席状态", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("坐席状态"))
         self.state_label = QLabel(state_label(SeatState.OFFLINE))
         self.state_label.setObjectName("stateLabel")
-        self.ready_button = QPushButton("示闲")
+        self.ready_button = QPushButton(self.tr("示闲"))
         self.ready_button.setObjectName("readyButton")
-        self.not_ready_button = QPushButton("示忙")
+        self.not_ready_button = QPushButton(self.tr("示忙"))
         self.not_ready_button.setObjectName("notReadyButton")
         self.reason_combo = QComboBox()
         for code, label in NOT_READY_REASONS:
-            self.reason_combo.addItem(label, code)
+            self.reason_combo.addItem(_tr(label), code)
         row = QHBoxLayout()
         row.addWidget(self.ready_button)
         row.addWidget(self.not_ready_button)

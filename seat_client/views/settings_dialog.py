@@ -1,9 +1,12 @@
-"""Settings dialog (设置): server, camera, microphone, speaker test, UI language."""
+"""Settings dialog (设置): server, camera, microphone, speaker test, ring sound, UI language."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -17,9 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from seat_client.i18n import LANGUAGES
+from seat_client.workstation.texts import N_
 
-CAMERA_CHOICES = (("auto", "自动(第一个摄像头)"), ("fake-pattern", "测试画面"), ("0", "摄像头 0"), ("1", "摄像头 1"))
-MICROPHONE_CHOICES = (("auto", "自动(默认麦克风)"), ("fake-tone", "测试音"), ("none", "不使用麦克风"))
+CAMERA_CHOICES = (
+    ("auto", N_("SettingsDialog", "自动(第一个摄像头)")),
+    ("fake-pattern", N_("SettingsDialog", "测试画面")),
+    ("0", N_("SettingsDialog", "摄像头 0")),
+    ("1", N_("SettingsDialog", "摄像头 1")),
+)
+MICROPHONE_CHOICES = (
+    ("auto", N_("SettingsDialog", "自动(默认麦克风)")),
+    ("fake-tone", N_("SettingsDialog", "测试音")),
+    ("none", N_("SettingsDialog", "不使用麦克风")),
+)
 
 
 class SettingsDialog(QDialog):
@@ -27,15 +40,17 @@ class SettingsDialog(QDialog):
 
     speakerTestRequested = Signal()
     settingsAccepted = Signal(dict)
-    """{server_url, camera, microphone, language}."""
+    """{server_url, camera, microphone, language (str), ring_sound (bool)}."""
 
-    def __init__(self, values: dict[str, str], parent: QWidget | None = None) -> None:
+    def __init__(self, values: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("设置"))
         self.server_edit = QLineEdit(values.get("server_url", ""))
-        self.camera_combo = self._combo(CAMERA_CHOICES, values.get("camera", "auto"))
-        self.microphone_combo = self._combo(MICROPHONE_CHOICES, values.get("microphone", "auto"))
+        self.camera_combo = self._combo(self._translated(CAMERA_CHOICES), values.get("camera", "auto"))
+        self.microphone_combo = self._combo(self._translated(MICROPHONE_CHOICES), values.get("microphone", "auto"))
         self.language_combo = self._combo(tuple(LANGUAGES.items()), values.get("language", "zh_CN"), editable=False)
+        self.ring_check = QCheckBox(self.tr("来电时播放铃声"))
+        self.ring_check.setChecked(bool(values.get("ring_sound", True)))
         self.speaker_button = QPushButton(self.tr("测试扬声器"))
         self.speaker_status = QLabel("")
         self.error_label = QLabel("")
@@ -48,6 +63,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("摄像头"), self.camera_combo)
         form.addRow(self.tr("麦克风"), self.microphone_combo)
         form.addRow(self.tr("扬声器"), speaker)
+        form.addRow(self.tr("来电铃声"), self.ring_check)
         form.addRow(self.tr("界面语言"), self.language_combo)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         layout = QVBoxLayout(self)
@@ -58,6 +74,10 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self.speaker_button.clicked.connect(self.speakerTestRequested)
+
+    @staticmethod
+    def _translated(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        return tuple((value, QCoreApplication.translate("SettingsDialog", label)) for value, label in choices)
 
     @staticmethod
     def _combo(choices: tuple[tuple[str, str], ...], current: str, *, editable: bool = True) -> QComboBox:
@@ -77,13 +97,14 @@ class SettingsDialog(QDialog):
         index = combo.findText(combo.currentText())
         return str(combo.itemData(index)) if index >= 0 else combo.currentText().strip()
 
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, Any]:
         """What the dialog holds now."""
         return {
             "server_url": self.server_edit.text().strip().rstrip("/"),
             "camera": self._value(self.camera_combo),
             "microphone": self._value(self.microphone_combo),
             "language": str(self.language_combo.currentData()),
+            "ring_sound": self.ring_check.isChecked(),
         }
 
     def show_speaker_result(self, text: str) -> None:

@@ -69,7 +69,7 @@ class SignatureCanvas(QWidget):
         sub = self.submission
         if sub is None:
             painter.setPen(QColor("#9aa3ad"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "等待客户签名")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("等待客户签名"))
             painter.end()
             return
         scale = min(self.width() / sub.width, self.height() / sub.height)

@@ -6,6 +6,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
+from seat_client.i18n import translate_text
 from seat_client.workstation.state import WorkstationState
 
 
@@ -18,7 +19,7 @@ class SnapshotStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.capture_button = QPushButton("抓拍 (F8)")
+        self.capture_button = QPushButton(self.tr("抓拍 (F8)"))
         self.capture_button.setObjectName("snapshotButton")
         self.capture_button.setEnabled(False)
         self.strip = QListWidget()
@@ -29,7 +30,7 @@ class SnapshotStrip(QWidget):
         self.strip.setIconSize(QSize(96, 54))
         self.strip.setFixedHeight(96)
         self.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.use_for_face = QAction("用作现场人脸", self.strip)
+        self.use_for_face = QAction(self.tr("用作现场人脸"), self.strip)
         self.use_for_face.triggered.connect(self._use_for_face)
         self.strip.addAction(self.use_for_face)
         buttons = QVBoxLayout()
@@ -62,8 +63,13 @@ class SnapshotStrip(QWidget):
             self.strip.addItem(item)
             self._ids.append(entry.snapshot.snapshot_id)
         for row, entry in enumerate(state.snapshots):
-            mark = "✔已存证" if entry.uploaded else ("✘" + (entry.error or "")) if entry.error else "上传中"
-            face = "·人脸" if entry.used_for_face else ""
+            if entry.uploaded:
+                mark = self.tr("✔已存证")
+            elif entry.error:
+                mark = "✘" + translate_text(entry.error)
+            else:
+                mark = self.tr("上传中")
+            face = self.tr("·人脸") if entry.used_for_face else ""
             item = self.strip.item(row)
             local = entry.snapshot.taken_at.astimezone().strftime("%H:%M:%S")
             item.setText(f"{local} {mark}{face}")

@@ -27,6 +27,8 @@ STYLESHEET = f"""
 QMainWindow, QDialog {{ background: #f4f6f9; }}
 QLabel#titleLabel {{ font-size: 18px; font-weight: bold; color: {ACCENT}; padding: 8px; }}
 QLabel#errorLabel {{ color: {DANGER}; font-weight: bold; }}
+QLabel#counterLabel {{ color: #7b8794; }}
+QLabel#counterLabel[over="true"] {{ color: {DANGER}; font-weight: bold; }}
 QLabel#stateLabel {{ font-size: 16px; font-weight: bold; }}
 QLabel#businessLabel {{ font-size: 20px; font-weight: bold; color: {ACCENT}; }}
 QLabel#timerLabel {{ font-size: 20px; font-family: monospace; }}
@@ -54,11 +56,11 @@ QLabel#qualityLabel {{ color: #3c4651; font-family: monospace; }}
 QLabel#portraitLabel {{ background: #e3e8ef; border: 1px solid #c5cdd8; color: #7b8794; }}
 QLabel#customerName {{ font-size: 16px; font-weight: bold; }}
 QLabel#scriptTitle {{ font-weight: bold; color: {ACCENT}; }}
-QProgressBar#faceBar {{ border: 1px solid #c5cdd8; border-radius: 3px; text-align: center; background: #eef1f5;
+QProgressBar[faceBar="true"] {{ border: 1px solid #c5cdd8; border-radius: 3px; text-align: center; background: #eef1f5;
     min-height: 16px; }}
-QProgressBar#faceBar::chunk {{ background: #9aa3ad; }}
-QProgressBar#faceBar[verdict="pass"]::chunk {{ background: {OK}; }}
-QProgressBar#faceBar[verdict="fail"]::chunk {{ background: {DANGER}; }}
+QProgressBar[faceBar="true"]::chunk {{ background: #9aa3ad; }}
+QProgressBar[faceBar="true"][verdict="pass"]::chunk {{ background: {OK}; }}
+QProgressBar[faceBar="true"][verdict="fail"]::chunk {{ background: {DANGER}; }}
 QPushButton#acceptButton, QPushButton#submitButton, QPushButton#snapshotButton {{ background: {ACCENT}; color: white;
     border: none; }}
 QPushButton#acceptButton:disabled, QPushButton#submitButton:disabled, QPushButton#snapshotButton:disabled {{

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGroupBox, QListWidget, QVBoxLayout, QWidget
 
+from seat_client.i18n import translate_text
 from seat_client.workstation.state import WorkstationState
 
 
@@ -23,5 +24,5 @@ class TimelinePanel(QGroupBox):
         if self.events.count() > len(state.timeline):
             self.events.clear()
         for event in state.timeline[self.events.count() :]:
-            self.events.addItem(f"{event.at.astimezone():%H:%M:%S}  {event.text}")
+            self.events.addItem(f"{event.at.astimezone():%H:%M:%S}  {translate_text(event.message)}")
         self.events.scrollToBottom()

@@ -6,41 +6,38 @@ a red banner that names it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QGroupBox, QListWidgetItem, QProgressBar, QPushButton, QWidget
 
+from seat_client.i18n import translate_text
+from seat_client.ui_generated.ui_verification_panel import Ui_VerificationPanel
 from seat_client.workstation.state import FACE_PAIRS, WorkstationState
+from seat_client.workstation.texts import N_
 
+_CONTEXT = "VerificationPanel"
 STATUS_MARKS = {
-    "passed": "✔ 通过",
-    "failed": "✘ 未通过",
-    "running": "… 进行中",
-    "pending": "○ 待核验",
-    "not_required": "— 无需",
+    "passed": N_("VerificationPanel", "✔ 通过"),
+    "failed": N_("VerificationPanel", "✘ 未通过"),
+    "running": N_("VerificationPanel", "… 进行中"),
+    "pending": N_("VerificationPanel", "○ 待核验"),
+    "not_required": N_("VerificationPanel", "— 无需"),
 }
-GATE_ACTIONS = (
-    ("network_check", "联网核查"),
-    ("face", "人脸比对"),
-    ("liveness", "活体检测"),
-    ("questions", "私密问题"),
-)
+GATE_ACTIONS = ("network_check", "face", "liveness", "questions")
+"""The gates the teller starts or retries from the panel (the buttons of ``ui/verification_panel.ui``)."""
+
+
+def status_mark(status: str) -> str:
+    """A gate status as the panel shows it, in the UI language."""
+    return QCoreApplication.translate(_CONTEXT, STATUS_MARKS[status]) if status in STATUS_MARKS else status
 
 
 class VerificationPanel(QGroupBox):
-    """The identity gates of the call as the server reports them."""
+    """The identity gates of the call as the server reports them.
+
+    The static layout is ``ui/verification_panel.ui`` (compiled by ``scripts/build-ui``); the gate list, the bars'
+    values and the questions are filled here from the :class:`WorkstationState`.
+    """
 
     gateActionRequested = Signal(str)
     """Gate name (``network_check``, ``face``, ``liveness``, ``questions``)."""
@@ -49,68 +46,35 @@ class VerificationPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setTitle(self.tr("身份核验"))
-        self.banner = QLabel("")
-        self.banner.setObjectName("gateFailedBanner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        self.gate_list = QListWidget()
-        self.gate_list.setObjectName("gateList")
-        self.gate_list.setMaximumHeight(100)
-        self.network_photo = QLabel("联网照片")
-        self.network_photo.setFixedSize(72, 90)
-        self.network_photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.network_photo.setObjectName("portraitLabel")
-        self.network_label = QLabel("联网核查:未开始")
-        self.network_label.setWordWrap(True)
-        self.face_bars: dict[str, QProgressBar] = {}
-        faces = QGridLayout()
-        for row, (key, label) in enumerate(FACE_PAIRS):
-            bar = QProgressBar()
-            bar.setRange(0, 100)
-            bar.setValue(0)
-            bar.setFormat("-")
-            bar.setObjectName("faceBar")
-            self.face_bars[key] = bar
-            faces.addWidget(QLabel(label), row, 0)
-            faces.addWidget(bar, row, 1)
-        self.threshold_label = QLabel("")
-        faces.addWidget(self.threshold_label, len(FACE_PAIRS), 0, 1, 2)
-        self.liveness_label = QLabel("活体检测:未开始")
-        self.questions_list = QListWidget()
-        self.questions_list.setMaximumHeight(90)
-        self.answer_combo = QComboBox()
-        self.answer_button = QPushButton("记录答案")
-        self.answer_button.setEnabled(False)
-        self.answer_combo.setEnabled(False)
+        self.ui = ui = Ui_VerificationPanel()
+        ui.setupUi(self)
+        self.banner = ui.gateFailedBanner
+        self.gate_list = ui.gateList
+        self.network_photo = ui.portraitLabel
+        self.network_label = ui.networkLabel
+        self.face_bars: dict[str, QProgressBar] = {
+            "id_vs_live": ui.idVsLiveBar,
+            "network_vs_live": ui.networkVsLiveBar,
+            "id_vs_network": ui.idVsNetworkBar,
+        }
+        assert set(self.face_bars) == {key for key, _label in FACE_PAIRS}
+        self.threshold_label = ui.thresholdLabel
+        self.liveness_label = ui.livenessLabel
+        self.questions_list = ui.questionsList
+        self.answer_combo = ui.answerCombo
+        self.answer_button = ui.answerButton
+        self.action_buttons: dict[str, QPushButton] = {
+            "network_check": ui.networkCheckButton,
+            "face": ui.faceButton,
+            "liveness": ui.livenessButton,
+            "questions": ui.questionsButton,
+        }
+        for gate, button in self.action_buttons.items():
+            button.clicked.connect(lambda _=False, g=gate: self.gateActionRequested.emit(g))
         self._questions: dict[str, list[str]] = {}
         self._marks: dict[str, bool | None] = {}
         self.questions_list.currentRowChanged.connect(lambda _row: self._refresh_answer_row())
         self.answer_button.clicked.connect(self._answer)
-        self.action_buttons: dict[str, QPushButton] = {}
-        actions = QHBoxLayout()
-        for gate, label in GATE_ACTIONS:
-            button = QPushButton(label)
-            button.setEnabled(False)
-            button.clicked.connect(lambda _=False, g=gate: self.gateActionRequested.emit(g))
-            self.action_buttons[gate] = button
-            actions.addWidget(button)
-        network = QHBoxLayout()
-        network.addWidget(self.network_photo)
-        network.addWidget(self.network_label, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.gate_list)
-        layout.addLayout(actions)
-        layout.addLayout(network)
-        layout.addLayout(faces)
-        layout.addWidget(self.liveness_label)
-        layout.addWidget(QLabel("私密问题"))
-        layout.addWidget(self.questions_list)
-        answer_row = QHBoxLayout()
-        answer_row.addWidget(self.answer_combo, 1)
-        answer_row.addWidget(self.answer_button)
-        layout.addLayout(answer_row)
 
     def _current_question(self) -> str | None:
         item = self.questions_list.currentItem()
@@ -124,7 +88,7 @@ class VerificationPanel(QGroupBox):
         if open_question and qid is not None:
             for index, choice in enumerate(self._questions[qid]):
                 self.answer_combo.addItem(choice, index)
-            self.answer_combo.addItem("客户无法回答", None)
+            self.answer_combo.addItem(self.tr("客户无法回答"), None)
         self.answer_combo.setEnabled(open_question)
         self.answer_button.setEnabled(open_question)
 
@@ -137,7 +101,7 @@ class VerificationPanel(QGroupBox):
         """The registered photo returned by 联网核查 (read-only)."""
         if not jpeg:
             self.network_photo.setPixmap(QPixmap())
-            self.network_photo.setText("联网照片")
+            self.network_photo.setText(self.tr("联网照片"))
             return
         pixmap = QPixmap()
         pixmap.loadFromData(jpeg)
@@ -148,7 +112,7 @@ class VerificationPanel(QGroupBox):
         self.gate_list.clear()
         for view in state.gates:
             attempts = f" {view.attempts}/{view.max_attempts}" if view.max_attempts else ""
-            item = QListWidgetItem(f"{view.label}  {STATUS_MARKS.get(view.status, view.status)}{attempts}")
+            item = QListWidgetItem(f"{translate_text(view.label)}  {status_mark(view.status)}{attempts}")
             if view.failed:
                 item.setForeground(Qt.GlobalColor.red)
             elif view.done:
@@ -156,8 +120,13 @@ class VerificationPanel(QGroupBox):
             self.gate_list.addItem(item)
         failed = state.failed_gate
         if failed is not None:
-            detail = f":{failed.teller_message}" if failed.teller_message else ""
-            self.banner.setText(f"✘ {failed.label}未通过(第{failed.attempts}/{failed.max_attempts}次){detail}")
+            detail = self.tr(":{message}").format(message=translate_text(failed.teller_message))
+            self.banner.setText(
+                self.tr("✘ {gate}未通过(第{attempt}/{max_attempts}次)").format(
+                    gate=translate_text(failed.label), attempt=failed.attempts, max_attempts=failed.max_attempts
+                )
+                + (detail if failed.teller_message else "")
+            )
             self.banner.show()
         else:
             self.banner.hide()
@@ -175,16 +144,20 @@ class VerificationPanel(QGroupBox):
         if network is not None:
             last = network.results[-1] if network.results else {}
             outcome = last.get("verdict_label") or last.get("outcome") or last.get("error") or ""
-            mark = STATUS_MARKS.get(network.status, network.status)
-            text = f"联网核查:{mark} 第{network.attempts}/{network.max_attempts}次"
-            self.network_label.setText(text + (f"\n结果:{outcome}" if outcome else ""))
+            text = self.tr("联网核查:{status} 第{attempt}/{max_attempts}次").format(
+                status=status_mark(network.status), attempt=network.attempts, max_attempts=network.max_attempts
+            )
+            result = self.tr("\n结果:{outcome}").format(outcome=translate_text(str(outcome)))
+            self.network_label.setText(text + (result if outcome else ""))
         face = state.gate("face")
-        self.threshold_label.setText(f"通过阈值 {state.face_threshold:.2f}(三组均需达到)")
+        self.threshold_label.setText(
+            self.tr("通过阈值 {threshold:.2f}(三组均需达到)").format(threshold=state.face_threshold)
+        )
         for key, bar in self.face_bars.items():
             score = face.scores.get(key) if face else None
             if score is None:
                 bar.setValue(0)
-                bar.setFormat("未检测到人脸" if face and key in face.scores else "-")
+                bar.setFormat(self.tr("未检测到人脸") if face and key in face.scores else "-")
                 bar.setProperty("verdict", "")
             else:
                 bar.setValue(round(max(0.0, min(1.0, score)) * 100))
@@ -195,7 +168,7 @@ class VerificationPanel(QGroupBox):
             bar.style().polish(bar)
         liveness = state.gate("liveness")
         if liveness is not None:
-            self.liveness_label.setText(f"活体检测:{STATUS_MARKS.get(liveness.status, liveness.status)}")
+            self.liveness_label.setText(self.tr("活体检测:{status}").format(status=status_mark(liveness.status)))
         self.questions_list.clear()
         marks = state.question_marks()
         for q in state.questions:

@@ -11,7 +11,9 @@ from pydantic import ValidationError
 
 from seat_client.workstation.scripts import CallScript, ScriptError
 from seat_client.workstation.snapshot import Snapshot
+from seat_client.workstation.texts import N_, T, Text
 from wire.signature import SignatureReview, SignatureStatus
+from wire.wrap_up import WrapUpNotes, WrapUpNotesRequest
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +21,12 @@ GATE_PATHS = {"network_check": "network-check", "face": "face", "liveness": "liv
 
 
 class WorkstationApiError(Exception):
-    """A request failed; ``message`` is Chinese for the teller."""
+    """A request failed; ``message`` is Chinese for the teller (``text`` the same, translatable by the views)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text, status: int | None = None) -> None:
+        super().__init__(str(message))
+        self.text = message
+        self.message = str(message)
         self.status = status
 
 
@@ -62,7 +65,7 @@ class WorkstationApi:
             response = await self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             logger.warning("%s %s failed: %s", method, path, exc)
-            raise WorkstationApiError("无法连接服务器,请稍后重试") from exc
+            raise WorkstationApiError(N_("Workstation", "无法连接服务器,请稍后重试")) from exc
         if response.status_code >= 400:
             detail: Any = None
             try:
@@ -70,7 +73,11 @@ class WorkstationApi:
                 detail = body.get("detail") or body.get("message") if isinstance(body, dict) else None
             except ValueError:
                 pass
-            text = detail if isinstance(detail, str) else f"服务器拒绝了请求(HTTP {response.status_code})"
+            text: str | Text = (
+                detail
+                if isinstance(detail, str)
+                else T("Workstation", "服务器拒绝了请求(HTTP {status})").fmt(status=response.status_code)
+            )
             raise WorkstationApiError(text, response.status_code)
         if not response.content:
             return None
@@ -102,7 +109,7 @@ class WorkstationApi:
         try:
             return SignatureStatus.model_validate(data)
         except ValidationError as exc:
-            raise WorkstationApiError("服务器返回的签名状态无法识别") from exc
+            raise WorkstationApiError(N_("Workstation", "服务器返回的签名状态无法识别")) from exc
 
     async def request_signature(self, session_id: str) -> SignatureStatus:
         """Ask the customer to sign."""
@@ -151,3 +158,12 @@ class WorkstationApi:
             "POST", f"/api/sessions/{session_id}/business", json={"params": params}
         )
         return result
+
+    async def save_wrap_up(self, session_id: str, note_id: str, notes: str) -> WrapUpNotes:
+        """``PUT /api/sessions/{id}/wrap-up``: the 话后小结 of a call this seat answered (after it ended)."""
+        body = WrapUpNotesRequest(note_id=note_id, notes=notes)
+        data = await self._request("PUT", f"/api/sessions/{session_id}/wrap-up", json=body.model_dump(mode="json"))
+        try:
+            return WrapUpNotes.model_validate(data)
+        except ValidationError as exc:
+            raise WorkstationApiError(N_("Workstation", "服务器返回的话后小结无法识别")) from exc

@@ -17,8 +17,9 @@ from seat_client.settings import SettingsError, load_settings, save_settings
 from seat_client.views.main_window import MainWindow
 from seat_client.views.settings_dialog import SettingsDialog
 from seat_client.workstation.diagnostics import current_log_file, diagnostics_text
+from seat_client.workstation.ringer import RingSound
 from seat_client.workstation.service import WorkstationService
-from seat_client.workstation.state import WorkstationState
+from seat_client.workstation.state import Phase, WorkstationState
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,14 @@ class WorkstationBinder(QObject):
             "snapshots": (w.snapshot_strip,),
             "signature": (w.signature_panel,),
             "timeline": (w.timeline_panel,),
+            "wrap_up": (w.wrap_up_panel,),
         }
+        self.ring = RingSound(self, enabled=service.controller.settings.ring_sound)
         service.changed.connect(self._changed)
+        service.changed.connect(self._ring_with_phase)
+        w.call_panel.answerRequested.connect(self._silence)  # at the click, before the server confirms
+        w.call_panel.declineRequested.connect(self._silence)
+        service.controller.statsUpdated.connect(self._call_stats)
         service.focusChanged.connect(w.focus_panel)
         service.qualityChanged.connect(w.set_quality)
         service.networkPhotoReady.connect(w.verification_panel.set_network_photo)
@@ -96,6 +103,7 @@ class WorkstationBinder(QObject):
         w.signature_panel.rejectRequested.connect(service.reject_signature)
         w.business_panel.submitRequested.connect(service.submit_business)
         w.wrap_up_panel.finishRequested.connect(service.finish_wrap_up)
+        w.wrap_up_panel.notesEdited.connect(service.set_wrap_up_draft)
         w.diagnostics_action.triggered.connect(self.copy_diagnostics)
         w.settings_action.triggered.connect(self.open_settings)
         w.recordings_action.triggered.connect(self.open_recordings)
@@ -103,7 +111,7 @@ class WorkstationBinder(QObject):
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(QIcon(str(resource_path("icons", "videoteller.svg"))), w)
-            self.tray.setToolTip("VideoTeller 坐席工作台")
+            self.tray.setToolTip(self.tr("VideoTeller 坐席工作台"))
             self.tray.show()
         for aspect in self._panels:
             self._changed(aspect)
@@ -113,6 +121,32 @@ class WorkstationBinder(QObject):
         for panel in self._panels.get(aspect, ()):
             panel.show_state(self.service.state)
 
+    @Slot(str)
+    def _ring_with_phase(self, aspect: str) -> None:
+        """Ring while the call is offered; answer, decline, withdrawal and timeout all leave the ringing phase."""
+        if aspect == "phase":
+            if self.service.state.phase == Phase.RINGING:
+                self.ring.start()
+            else:
+                self.ring.stop()
+
+    @Slot()
+    def _silence(self) -> None:
+        self.ring.stop()
+
+    @Slot(object)
+    def _call_stats(self, stats: Any) -> None:
+        """The call panel's link-quality lines in the UI language (replacing the app binder's Chinese text)."""
+        if getattr(stats, "loss_percent", None) is None:
+            return
+        rtt = f"{stats.rtt_ms:.0f} ms" if getattr(stats, "rtt_ms", None) is not None else "-"
+        fps = f"{stats.recv_fps:.0f}" if getattr(stats, "recv_fps", None) is not None else "-"
+        self.window.call_panel.show_stats(
+            self.tr("往返时延 {rtt} · 丢包 {loss:.1f}%\n接收 {kbps:.0f} kbps · {fps} 帧/秒").format(
+                rtt=rtt, loss=stats.loss_percent, kbps=stats.recv_kbps, fps=fps
+            )
+        )
+
     @Slot()
     def open_recordings(self) -> Any:
         """The 录像查询 dialog (search, playback, trail); only when signed in, opened with ``open()``."""
@@ -121,7 +155,7 @@ class WorkstationBinder(QObject):
         try:
             dialog, _service = recordings_dialog_for(self.service.controller, self.window)
         except RuntimeError:
-            self._notify("录像查询", "请先签入后再查询录像")
+            self._notify(self.tr("录像查询"), self.tr("请先签入后再查询录像"))
             return None
         self.recordings_dialog = dialog
         dialog.open()
@@ -136,6 +170,7 @@ class WorkstationBinder(QObject):
             "camera": settings.camera,
             "microphone": settings.microphone,
             "language": saved_language(self.settings_path),
+            "ring_sound": settings.ring_sound,
         }
         dialog = SettingsDialog(values, self.window)
         dialog.speakerTestRequested.connect(lambda: dialog.show_speaker_result(self.service.test_speaker()))
@@ -145,32 +180,35 @@ class WorkstationBinder(QObject):
         return dialog
 
     @Slot(dict)
-    def _save_settings(self, values: dict[str, str]) -> None:
+    def _save_settings(self, values: dict[str, Any]) -> None:
         settings = self.service.controller.settings
         settings.server_url, settings.camera, settings.microphone = (
             values["server_url"],
             values["camera"],
             values["microphone"],
         )
+        settings.ring_sound = bool(values.get("ring_sound", True))
+        self.ring.set_enabled(settings.ring_sound)  # the ring applies at once
         if self.settings_path is None:
-            self.window.show_message("设置已应用(本次运行)")
+            self.window.show_message(self.tr("设置已应用(本次运行)"))
             return
         try:
             stored = load_settings(self.settings_path, environ={})
-            stored.server_url, stored.camera, stored.microphone = (
+            stored.server_url, stored.camera, stored.microphone, stored.ring_sound = (
                 settings.server_url,
                 settings.camera,
                 settings.microphone,
+                settings.ring_sound,
             )
             save_settings(stored, self.settings_path)
         except (OSError, SettingsError) as exc:
             logger.warning("could not save settings: %s", exc)
-            self.window.show_message("设置保存失败")
+            self.window.show_message(self.tr("设置保存失败"))
             return
         store = QSettings(str(self.settings_path.with_name("layout.ini")), QSettings.Format.IniFormat)
         store.setValue("ui/language", values["language"])
         store.sync()
-        self.window.show_message("设置已保存:服务器与设备在下次签入时生效,界面语言在重新启动后生效")
+        self.window.show_message(self.tr("设置已保存:服务器与设备在下次签入时生效,界面语言在重新启动后生效"))
 
     @Slot()
     def copy_diagnostics(self) -> str:
@@ -184,9 +222,14 @@ class WorkstationBinder(QObject):
             "signature": state.signature.state,
             "timeline_events": len(state.timeline),
         }
-        text = diagnostics_text(self.service.controller.snapshot(), summary, current_log_file())
+        text = diagnostics_text(
+            self.service.controller.snapshot(),
+            summary,
+            current_log_file(),
+            title=self.tr("VideoTeller 坐席工作台 诊断信息"),
+        )
         QApplication.clipboard().setText(text)
-        self.window.show_message("诊断信息已复制到剪贴板")
+        self.window.show_message(self.tr("诊断信息已复制到剪贴板"))
         return text
 
     @Slot(bool)
@@ -196,7 +239,6 @@ class WorkstationBinder(QObject):
 
     @Slot(str, str)
     def _notify(self, title: str, text: str) -> None:
-        """Ring and, when the window is not in front, a tray notification."""
-        QApplication.beep()
+        """A tray notification when the window is not in front (the ring itself is :attr:`ring`)."""
         if self.tray is not None and not self.window.isActiveWindow():
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)

@@ -36,8 +36,14 @@ def current_log_file() -> Path | None:
     return None
 
 
-def diagnostics_text(counters: Mapping[str, Any], state_summary: Mapping[str, Any], log_file: Path | None) -> str:
-    """The text copied to the clipboard."""
+def diagnostics_text(
+    counters: Mapping[str, Any],
+    state_summary: Mapping[str, Any],
+    log_file: Path | None,
+    *,
+    title: str = "VideoTeller 坐席工作台 诊断信息",
+) -> str:
+    """The text copied to the clipboard (``title``: its first line, in the UI language)."""
     from PySide6 import __version__ as pyside_version
 
     head = {
@@ -48,7 +54,7 @@ def diagnostics_text(counters: Mapping[str, Any], state_summary: Mapping[str, An
         "log_file": str(log_file) if log_file else None,
     }
     parts = [
-        "VideoTeller 坐席工作台 诊断信息",
+        title,
         json.dumps(head, ensure_ascii=False, indent=2),
         "controller: " + json.dumps(dict(counters), ensure_ascii=False, default=str),
         "workstation: " + json.dumps(dict(state_summary), ensure_ascii=False, default=str),

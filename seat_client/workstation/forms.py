@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from seat_client.workstation.texts import N_, T, Text
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -41,62 +43,81 @@ class BusinessForm:
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
 
 
-_CONFIRM_ID = FieldSpec("identity_confirmed", "已核对客户身份且客户本人意愿办理", kind="confirm")
+_CONFIRM_ID = FieldSpec("identity_confirmed", N_("Workstation", "已核对客户身份且客户本人意愿办理"), kind="confirm")
 
 FORMS: dict[str, BusinessForm] = {
     "password_reset": BusinessForm(
         "password_reset",
-        "密码重置",
+        N_("Workstation", "密码重置"),
         (
             FieldSpec(
                 "reset_channel",
-                "重置方式",
+                N_("Workstation", "重置方式"),
                 kind="choice",
-                choices=(("customer_input", "客户在手机页面设置新密码"), ("sms", "短信发送临时密码")),
+                choices=(
+                    ("customer_input", N_("Workstation", "客户在手机页面设置新密码")),
+                    ("sms", N_("Workstation", "短信发送临时密码")),
+                ),
             ),
-            FieldSpec("reason", "重置原因", kind="choice", choices=(("forgotten", "遗忘密码"), ("locked", "密码锁定"))),
+            FieldSpec(
+                "reason",
+                N_("Workstation", "重置原因"),
+                kind="choice",
+                choices=(("forgotten", N_("Workstation", "遗忘密码")), ("locked", N_("Workstation", "密码锁定"))),
+            ),
             _CONFIRM_ID,
         ),
     ),
     "account_activation": BusinessForm(
         "account_activation",
-        "账户激活",
+        N_("Workstation", "账户激活"),
         (
             FieldSpec(
                 "purpose",
-                "账户用途",
+                N_("Workstation", "账户用途"),
                 kind="choice",
-                choices=(("salary", "代发工资"), ("savings", "储蓄"), ("payment", "日常消费"), ("other", "其他")),
+                choices=(
+                    ("salary", N_("Workstation", "代发工资")),
+                    ("savings", N_("Workstation", "储蓄")),
+                    ("payment", N_("Workstation", "日常消费")),
+                    ("other", N_("Workstation", "其他")),
+                ),
             ),
-            FieldSpec("purpose_note", "用途说明", required=False, pattern=r".{0,60}", hint="不超过60字"),
+            FieldSpec(
+                "purpose_note",
+                N_("Workstation", "用途说明"),
+                required=False,
+                pattern=r".{0,60}",
+                hint=N_("Workstation", "不超过60字"),
+            ),
             _CONFIRM_ID,
         ),
     ),
     "loss_report_release": BusinessForm(
         "loss_report_release",
-        "挂失解挂",
+        N_("Workstation", "挂失解挂"),
         (
             FieldSpec(
                 "medium",
-                "解挂介质",
+                N_("Workstation", "解挂介质"),
                 kind="choice",
-                choices=(("card", "银行卡"), ("passbook", "存折")),
+                choices=(("card", N_("Workstation", "银行卡")), ("passbook", N_("Workstation", "存折"))),
             ),
-            FieldSpec("found_confirmed", "客户确认已找回卡片/存折", kind="confirm"),
+            FieldSpec("found_confirmed", N_("Workstation", "客户确认已找回卡片/存折"), kind="confirm"),
             _CONFIRM_ID,
         ),
     ),
     "customer_info_maintenance": BusinessForm(
         "customer_info_maintenance",
-        "客户信息维护",
+        N_("Workstation", "客户信息维护"),
         (
-            FieldSpec("phone", "新手机号", kind="phone"),
+            FieldSpec("phone", N_("Workstation", "新手机号"), kind="phone"),
             FieldSpec(
                 "address",
-                "联系地址",
+                N_("Workstation", "联系地址"),
                 required=False,
                 pattern=r"[\u4e00-\u9fa5A-Za-z0-9#\-() ()号路街道区县市省室栋单元]{0,80}",
-                hint="地址含有不支持的字符或超过80字",
+                hint=N_("Workstation", "地址含有不支持的字符或超过80字"),
             ),
             _CONFIRM_ID,
         ),
@@ -111,29 +132,32 @@ def form_for(business_type: str) -> BusinessForm | None:
     return FORMS.get(business_type)
 
 
-def validate_form(form: BusinessForm, values: dict[str, str]) -> dict[str, str]:
+def validate_form(form: BusinessForm, values: dict[str, str]) -> dict[str, Text | str]:
     """Check ``values`` against ``form``.
 
     Returns:
-        Field name -> Chinese error; empty when the form can be submitted.
+        Field name -> error (Chinese as ``str()``, translatable by the views); empty when the form can be submitted.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     for spec in form.fields:
         value = values.get(spec.name, "").strip()
         if spec.kind == "confirm":
             if spec.required and value != "yes":
-                errors[spec.name] = f"请确认:{spec.label}"
+                errors[spec.name] = T("Workstation", "请确认:{field}").fmt(field=spec.label)
             continue
         if not value:
             if spec.required:
-                errors[spec.name] = f"请填写{spec.label}" if spec.kind != "choice" else f"请选择{spec.label}"
+                missing = (
+                    T("Workstation", "请填写{field}") if spec.kind != "choice" else T("Workstation", "请选择{field}")
+                )
+                errors[spec.name] = missing.fmt(field=spec.label)
             continue
         if spec.kind == "choice" and value not in {v for v, _ in spec.choices}:
-            errors[spec.name] = f"{spec.label}的选项无效"
+            errors[spec.name] = T("Workstation", "{field}的选项无效").fmt(field=spec.label)
         elif spec.kind == "phone" and not _PHONE.fullmatch(value):
-            errors[spec.name] = "手机号应为11位数字,以1开头"
+            errors[spec.name] = N_("Workstation", "手机号应为11位数字,以1开头")
         elif spec.pattern and not re.fullmatch(spec.pattern, value):
-            errors[spec.name] = spec.hint or f"{spec.label}格式不正确"
+            errors[spec.name] = spec.hint or T("Workstation", "{field}格式不正确").fmt(field=spec.label)
     return errors
 
 

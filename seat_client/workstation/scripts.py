@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from seat_client.resources import resources_root
+from seat_client.workstation.texts import N_, T, Text
 
 MISSING = "____"
 """Shown for a placeholder with no value, so the teller sees what to ask."""
 
 
 class ScriptError(ValueError):
-    """A script file is malformed (message in Chinese)."""
+    """A script file is malformed (message in Chinese; ``text`` translatable by the views)."""
+
+    def __init__(self, text: Text | str) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,14 @@ class CallScript:
             ScriptError: missing or wrong fields.
         """
         if not isinstance(data, dict):
-            raise ScriptError("话术格式错误:应为 JSON 对象")
+            raise ScriptError(N_("Workstation", "话术格式错误:应为 JSON 对象"))
         steps = data.get("steps")
         if not isinstance(steps, list) or not steps:
-            raise ScriptError("话术格式错误:缺少步骤(steps)")
+            raise ScriptError(N_("Workstation", "话术格式错误:缺少步骤(steps)"))
         parsed: list[ScriptStep] = []
         for i, step in enumerate(steps, 1):
             if not isinstance(step, dict) or not str(step.get("text", "")).strip():
-                raise ScriptError(f"话术格式错误:第 {i} 步缺少内容(text)")
+                raise ScriptError(T("Workstation", "话术格式错误:第 {step} 步缺少内容(text)").fmt(step=i))
             parsed.append(ScriptStep(str(step.get("title") or f"第{i}步"), str(step["text"])))
         return cls(
             str(data.get("business_type", "")),
@@ -92,12 +97,14 @@ def load_script_file(business_type: str, directory: Path | None = None) -> CallS
     """
     base = directory or default_script_dir()
     if not business_type.replace("_", "").isalnum():
-        raise ScriptError("业务类型不正确")
+        raise ScriptError(N_("Workstation", "业务类型不正确"))
     for name in (business_type, "default"):
         path = base / f"{name}.json"
         if path.is_file():
             try:
                 return CallScript.from_dict(json.loads(path.read_text(encoding="utf-8")))
             except json.JSONDecodeError as exc:
-                raise ScriptError(f"话术文件 {path.name} 不是有效的 JSON:{exc.msg}") from exc
-    raise ScriptError(f"没有业务 {business_type} 的话术")
+                raise ScriptError(
+                    T("Workstation", "话术文件 {name} 不是有效的 JSON:{error}").fmt(name=path.name, error=exc.msg)
+                ) from exc
+    raise ScriptError(T("Workstation", "没有业务 {business} 的话术").fmt(business=business_type))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 import av
@@ -18,13 +19,17 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from qasync import asyncSlot
 
+from seat_client import APP_AUTHOR, APP_NAME
 from seat_client.audio.output import RemoteAudioOutput, create_audio_output
 from seat_client.controller import CUSTOMER, SeatController
+from seat_client.i18n import translate_text
 from seat_client.media.convert import frame_to_ndarray
 from seat_client.workstation.api import WorkstationApi, WorkstationApiError
 from seat_client.workstation.scripts import ScriptError, load_script_file
 from seat_client.workstation.snapshot import make_snapshot
 from seat_client.workstation.state import CallInfo, Phase, WorkstationState
+from seat_client.workstation.texts import N_, T, Text
+from seat_client.workstation.wrap_up import OUTBOX_FILE_NAME, WrapUpOutbox, notes_length_problem
 from wire.business import business_label
 from wire.signature import SignatureReview
 
@@ -33,6 +38,16 @@ logger = logging.getLogger(__name__)
 WRAP_UP_S = 30.0
 """Default 话后整理 countdown (the server's routing may end it earlier by moving the seat)."""
 
+NOTES_RETRY_S = (2.0, 60.0)
+"""First and longest wait before sending 话后小结 again after a failure (doubling in between)."""
+
+
+def default_outbox_path() -> Path:
+    """Where 话后小结 wait for the server: the user's data directory (next to the 双录 spool)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)) / OUTBOX_FILE_NAME
+
 
 class WorkstationService(QObject):
     """Drives the workstation panels for one signed-in seat.
@@ -40,6 +55,8 @@ class WorkstationService(QObject):
     Args:
         controller: the seat controller (owns the connection and media).
         wrap_up_s: wrap-up countdown after each call.
+        outbox_path: file keeping 话后小结 until the server has them (default: :func:`default_outbox_path`).
+        notes_retry_s: first and longest wait before a failed 话后小结 is sent again.
     """
 
     changed = Signal(str)
@@ -56,8 +73,17 @@ class WorkstationService(QObject):
     """Errors and notices for the status bar (Chinese)."""
     snapshotSent = Signal(str)
     """snapshot_id stored by the server."""
+    notesSent = Signal(str, int)
+    """session_id and revision of 话后小结 the server stored."""
 
-    def __init__(self, controller: SeatController, *, wrap_up_s: float = WRAP_UP_S) -> None:
+    def __init__(
+        self,
+        controller: SeatController,
+        *,
+        wrap_up_s: float = WRAP_UP_S,
+        outbox_path: Path | None = None,
+        notes_retry_s: tuple[float, float] = NOTES_RETRY_S,
+    ) -> None:
         super().__init__(controller)
         self.controller = controller
         self.state = WorkstationState(controller.settings.seat_id)
@@ -76,6 +102,13 @@ class WorkstationService(QObject):
         self._wrap_timer = QTimer(self)
         self._wrap_timer.setInterval(1000)
         self._wrap_timer.timeout.connect(self._wrap_tick)
+        self.outbox = WrapUpOutbox(outbox_path or default_outbox_path())
+        self.notes_retry_s = notes_retry_s
+        self._notes_delay_s = notes_retry_s[0]
+        self._notes_sending = False
+        self._notes_timer = QTimer(self)
+        self._notes_timer.setSingleShot(True)
+        self._notes_timer.timeout.connect(lambda: self._spawn(self.send_pending_notes()))
         controller.loginSucceeded.connect(self._logged_in)
         controller.callOffered.connect(self._offered)
         controller.callStarted.connect(self._started)
@@ -119,6 +152,8 @@ class WorkstationService(QObject):
             self._spawn(self.api.aclose())
         self.api = WorkstationApi(connection.server_url, connection.login_response.token, verify=connection.http_verify)
         connection.add_listener(self._on_message)
+        self._show_outbox()
+        self._spawn(self.send_pending_notes())  # notes left from an earlier run or a lost connection
 
     async def _on_message(self, msg: Any) -> None:
         if getattr(msg, "type", None) != "gate_update":
@@ -149,7 +184,12 @@ class WorkstationService(QObject):
         queued = offered.queued_at if offered.queued_at.tzinfo else offered.queued_at.replace(tzinfo=dt.UTC)
         self._wrap_timer.stop()
         self.state.ring(CallInfo(offered.session_id, offered.business_type, label, name, queued))
-        self.notify.emit("客户来电", f"{label} · {name or '客户'} · 已等待 {round(waited)} 秒")
+        self.notify.emit(
+            self.tr("客户来电"),
+            self.tr("{business} · {customer} · 已等待 {seconds} 秒").format(
+                business=translate_text(label), customer=name or self.tr("客户"), seconds=round(waited)
+            ),
+        )
 
     @Slot(str, str)
     def _started(self, label: str, name: str) -> None:
@@ -196,7 +236,7 @@ class WorkstationService(QObject):
             try:
                 script = load_script_file(call.business_type or "default")
             except ScriptError as exc:
-                self.message.emit(str(exc))
+                self.message.emit(translate_text(exc.text))
                 return
         if self.state.call is not None and self.state.call.session_id == call.session_id:
             self.state.set_script(script, values)
@@ -215,7 +255,9 @@ class WorkstationService(QObject):
         rtt = f"{stats.rtt_ms:.0f}ms" if getattr(stats, "rtt_ms", None) is not None else "-"
         fps = f"{stats.recv_fps:.0f}" if getattr(stats, "recv_fps", None) is not None else "-"
         self.qualityChanged.emit(
-            f"网络 RTT {rtt} · 丢包 {stats.loss_percent:.1f}% · {stats.recv_kbps:.0f} kbps · {fps} fps"
+            self.tr("网络 RTT {rtt} · 丢包 {loss:.1f}% · {kbps:.0f} kbps · {fps} fps").format(
+                rtt=rtt, loss=stats.loss_percent, kbps=stats.recv_kbps, fps=fps
+            )
         )
 
     def test_speaker(self) -> str:
@@ -228,7 +270,7 @@ class WorkstationService(QObject):
         t = np.arange(48000) / 48000.0
         tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes()
         output.play(tone)
-        return f"已播放测试音({output.description})"
+        return self.tr("已播放测试音({device})").format(device=output.description)
 
     # --- wrap-up ---
 
@@ -236,19 +278,104 @@ class WorkstationService(QObject):
     def _wrap_tick(self) -> None:
         self.changed.emit("phase")  # countdown text
         if self.state.wrap_up_left_s() <= 0:
-            self.finish_wrap_up("")
+            self.finish_wrap_up(None)
 
     @Slot(str)
-    def finish_wrap_up(self, notes: str) -> None:
-        """End 话后整理 (button or countdown): notes go to the log of the call, the seat goes ready."""
-        self._wrap_timer.stop()
+    def set_wrap_up_draft(self, notes: str) -> None:
+        """The teller edits the 话后小结 (kept so the countdown's end sends what was typed)."""
+        self.state.set_wrap_up_draft(notes)
+
+    @Slot(str)
+    def finish_wrap_up(self, notes: str | None = None) -> bool:
+        """End 话后整理 (button, or the countdown with ``None``: the draft is used).
+
+        The notes are written to the outbox file first, then sent in the background (retried until the server has
+        them); the seat goes ready at once. Notes over the length limit keep wrap-up open with the reason shown.
+
+        Returns:
+            Whether wrap-up ended.
+        """
         if self.state.phase != Phase.WRAP_UP:
-            return
-        if notes.strip():
-            logger.info("wrap-up notes recorded (%d chars)", len(notes.strip()))
+            self._wrap_timer.stop()
+            return False
+        text = (self.state.wrap_up_notes if notes is None else notes).strip()
+        problem = notes_length_problem(text)
+        if problem is not None:
+            self._wrap_timer.stop()  # the teller shortens them and finishes with the button; nothing is cut off
+            self.state.block_wrap_up(problem)
+            self.message.emit(translate_text(problem))
+            return False
+        self._wrap_timer.stop()
+        call = self.state.call
+        if text and call is not None:
+            self.outbox.add(call.session_id, self.state.seat_id, text)
+            logger.info("[%s] wrap-up notes kept (%d chars), sending", call.session_id, len(text))
+            self._show_outbox(N_("Workstation", "话后小结已保存在本机,正在提交…"))
+            self._notes_delay_s = self.notes_retry_s[0]
+            self._spawn(self.send_pending_notes())
         self.state.finish_wrap_up()
         if self.controller.seat_state in ("wrap_up", "not_ready") and self.controller.connection is not None:
             self.controller.set_ready()
+        return True
+
+    def _show_outbox(self, status: Text | str | None = None) -> None:
+        seat = self.state.seat_id
+        self.state.set_notes_outbox(len(self.outbox.pending(seat)), len(self.outbox.refused(seat)), status)
+
+    async def send_pending_notes(self) -> int:
+        """Send this seat's kept 话后小结, oldest first; returns how many the server stored now.
+
+        A failure that may pass (no network, server busy, token expired) keeps the note and schedules another try
+        (doubling waits, capped); a refusal for good keeps it in the outbox file marked refused. The teller is told
+        either way.
+        """
+        if self.api is None or self._notes_sending:
+            return 0
+        self._notes_sending = True
+        stored = 0
+        retry = False
+        try:
+            for item in self.outbox.pending(self.state.seat_id):
+                try:
+                    saved = await self.api.save_wrap_up(item.session_id, item.note_id, item.notes)
+                except WorkstationApiError as exc:
+                    updated = self.outbox.failed(item.note_id, exc.message, exc.status)
+                    error = translate_text(exc.text)
+                    if updated is not None and updated.refused:
+                        logger.error(
+                            "[%s] wrap-up notes refused: %s (kept in %s)",
+                            item.session_id,
+                            exc.message,
+                            self.outbox.path,
+                        )
+                        text = self.tr("话后小结未被服务器接受:{error}。内容已保存在本机 {path}").format(
+                            error=error, path=self.outbox.path
+                        )
+                        self._show_outbox(text)
+                        self.message.emit(text)
+                        continue
+                    logger.warning("[%s] wrap-up notes not sent: %s (retrying)", item.session_id, exc.message)
+                    text = self.tr("话后小结提交失败:{error}。已保存在本机,将自动重试").format(error=error)
+                    self._show_outbox(text)
+                    self.message.emit(text)
+                    retry = True
+                    break  # the server is unreachable or busy: keep the order, try them all again later
+                self.outbox.sent(item.note_id)
+                stored += 1
+                self.notesSent.emit(saved.session_id, saved.revision)
+                note = self.tr("话后小结已提交(第 {revision} 版)").format(revision=saved.revision)
+                if saved.masked:
+                    note += self.tr(",其中的号码已按规定脱敏")
+                self._show_outbox(note)
+                self.message.emit(note)
+        finally:
+            self._notes_sending = False
+        if retry:
+            self._notes_timer.start(round(self._notes_delay_s * 1000))
+            self._notes_delay_s = min(self._notes_delay_s * 2, self.notes_retry_s[1])
+        else:
+            self._notes_delay_s = self.notes_retry_s[0]
+        return stored
 
     # --- 话术 ---
 
@@ -274,10 +401,10 @@ class WorkstationService(QObject):
         if call is None or self.state.phase != Phase.IN_CALL:
             return None
         if frame is None:
-            self.message.emit("尚未收到客户画面,无法抓拍")
+            self.message.emit(self.tr("尚未收到客户画面,无法抓拍"))
             return None
         if self._capture_busy:
-            self.message.emit("正在处理上一张抓拍")
+            self.message.emit(self.tr("正在处理上一张抓拍"))
             return None
         self._capture_busy = True
         self._snapshot_seq += 1
@@ -294,7 +421,7 @@ class WorkstationService(QObject):
                 ),
             )
         except ValueError as exc:
-            self.message.emit(str(exc))
+            self.message.emit(translate_text(str(exc)))
             return None
         finally:
             self._capture_busy = False
@@ -310,7 +437,7 @@ class WorkstationService(QObject):
         try:
             await self.api.upload_snapshot(entry.snapshot, purpose)
         except WorkstationApiError as exc:
-            self.state.snapshot_uploaded(snapshot_id, exc.message)
+            self.state.snapshot_uploaded(snapshot_id, exc.text)
             return
         self.state.snapshot_uploaded(snapshot_id)
         self.snapshotSent.emit(snapshot_id)
@@ -340,8 +467,8 @@ class WorkstationService(QObject):
         try:
             await self.api.gate_action(call.session_id, gate)
         except WorkstationApiError as exc:
-            self.message.emit(exc.message)
-            self.state.log("gate", exc.message)
+            self.message.emit(translate_text(exc.text))
+            self.state.log("gate", exc.text)
         snapshot = await self._quiet(self.api.gates(call.session_id))
         if isinstance(snapshot, dict) and self.state.call is call:
             self.state.apply_gate_snapshot(snapshot)
@@ -355,7 +482,7 @@ class WorkstationService(QObject):
         try:
             await self.api.answer_question(call.session_id, question_id, choice if isinstance(choice, int) else None)
         except WorkstationApiError as exc:
-            self.message.emit(exc.message)
+            self.message.emit(translate_text(exc.text))
         snapshot = await self._quiet(self.api.gates(call.session_id))
         if isinstance(snapshot, dict) and self.state.call is call:
             self.state.apply_gate_snapshot(snapshot)
@@ -371,9 +498,9 @@ class WorkstationService(QObject):
         try:
             await self.api.request_signature(call.session_id)
         except WorkstationApiError as exc:
-            self.message.emit(exc.message)
+            self.message.emit(translate_text(exc.text))
             return
-        self.state.log("signature", "已请客户签名")
+        self.state.log("signature", N_("Workstation", "已请客户签名"))
         self.signatureRequested.emit()
 
     @asyncSlot()
@@ -404,7 +531,7 @@ class WorkstationService(QObject):
         try:
             await self.api.review_signature(call.session_id, review)
         except WorkstationApiError as exc:
-            self.message.emit(exc.message)
+            self.message.emit(translate_text(exc.text))
             return
         self.state.signature_decided(review.decision == "accept", review.reason)
 
@@ -416,20 +543,30 @@ class WorkstationService(QObject):
         call = self.state.call
         if call is None or self.api is None:
             return
-        self.state.log("business", "提交业务办理")
+        self.state.log("business", N_("Workstation", "提交业务办理"))
         try:
             result = await self.api.submit_business(call.session_id, params)
         except WorkstationApiError as exc:
             self.state.business_done(False, exc.message)
             return
         ok = bool(result.get("ok"))
-        reference = f"(流水号 {result['reference']})" if result.get("reference") else ""
-        self.state.business_done(ok, f"{result.get('message') or ''}{reference}")
+        message: Text | str = str(result.get("message") or "")
+        if result.get("reference"):
+            message = T("Workstation", "{message}(流水号 {reference})").fmt(
+                message=message, reference=result["reference"]
+            )
+        self.state.business_done(ok, message)
 
     async def aclose(self) -> None:
-        """Stop timers and close the HTTP client."""
+        """Stop timers and close the HTTP client; a 话后小结 draft of an unfinished wrap-up is kept for next time."""
         self._poll.stop()
         self._wrap_timer.stop()
+        self._notes_timer.stop()
+        draft, call = self.state.wrap_up_notes.strip(), self.state.call
+        if self.state.phase == Phase.WRAP_UP and draft and call is not None:
+            self.outbox.add(call.session_id, self.state.seat_id, draft)
+            logger.info("[%s] unfinished wrap-up: notes kept for the next sign-in", call.session_id)
+            self.state.wrap_up_notes = ""
         self.controller.remove_media_tap(self)
         if self._test_output is not None:
             self._test_output.close()

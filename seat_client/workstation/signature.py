@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from seat_client.workstation.texts import N_, T, Text
 from wire.signature import SignatureSubmission
 
 MIN_POINTS = 12
@@ -29,7 +30,7 @@ class SignatureAssessment:
 
     empty: bool
     trivial: bool
-    warnings: tuple[str, ...]
+    warnings: tuple[Text | str, ...]
     points: int
     ink_length: float
     duration_ms: float
@@ -44,7 +45,7 @@ def assess_signature(sub: SignatureSubmission) -> SignatureAssessment:
     """Measure a signature and flag an empty or trivial one."""
     points = [p for s in sub.strokes for p in s.points]
     if not points:
-        return SignatureAssessment(True, True, ("签名为空",), 0, 0.0, 0.0)
+        return SignatureAssessment(True, True, (N_("Workstation", "签名为空"),), 0, 0.0, 0.0)
     ink = 0.0
     for stroke in sub.strokes:
         for a, b in zip(stroke.points, stroke.points[1:], strict=False):
@@ -53,13 +54,13 @@ def assess_signature(sub: SignatureSubmission) -> SignatureAssessment:
     ys = [p.y for p in points]
     box = max(max(xs) - min(xs), max(ys) - min(ys))
     diagonal = math.hypot(sub.width, sub.height)
-    warnings: list[str] = []
+    warnings: list[Text | str] = []
     if len(points) < MIN_POINTS:
-        warnings.append(f"签名笔迹过少(仅 {len(points)} 个点)")
+        warnings.append(T("Workstation", "签名笔迹过少(仅 {points} 个点)").fmt(points=len(points)))
     if ink < MIN_INK_FRACTION * diagonal:
-        warnings.append("签名笔画过短,可能不是完整姓名")
+        warnings.append(N_("Workstation", "签名笔画过短,可能不是完整姓名"))
     if box < MIN_BOX_FRACTION * sub.width:
-        warnings.append("签名范围过小")
+        warnings.append(N_("Workstation", "签名范围过小"))
     duration = max(p.t for p in points) - min(p.t for p in points)
     return SignatureAssessment(False, bool(warnings), tuple(warnings), len(points), ink, duration)
 

@@ -16,6 +16,7 @@ from typing import Any
 from seat_client.workstation.scripts import CallScript, render_text
 from seat_client.workstation.signature import SignatureAssessment, assess_signature
 from seat_client.workstation.snapshot import Snapshot
+from seat_client.workstation.texts import N_, T, Text
 from wire.signature import SignatureSubmission
 
 logger = logging.getLogger(__name__)
@@ -24,17 +25,22 @@ FACE_THRESHOLD = 0.42
 """Default pass mark of each face pair (the server's gate config decides; shown when the snapshot has none)."""
 
 GATE_LABELS = {
-    "precheck": "受理前核验",
-    "network_check": "联网核查",
-    "face": "人脸比对",
-    "liveness": "活体检测",
-    "questions": "私密问题",
+    "precheck": N_("Workstation", "受理前核验"),
+    "network_check": N_("Workstation", "联网核查"),
+    "face": N_("Workstation", "人脸比对"),
+    "liveness": N_("Workstation", "活体检测"),
+    "questions": N_("Workstation", "私密问题"),
 }
 FACE_PAIRS = (
-    ("id_vs_live", "证件照 vs 现场"),
-    ("network_vs_live", "联网照 vs 现场"),
-    ("id_vs_network", "证件照 vs 联网照"),
+    ("id_vs_live", N_("Workstation", "证件照 vs 现场")),
+    ("network_vs_live", N_("Workstation", "联网照 vs 现场")),
+    ("id_vs_network", N_("Workstation", "证件照 vs 联网照")),
 )
+GATE_VERDICTS = {
+    "passed": N_("Workstation", "通过"),
+    "failed": N_("Workstation", "未通过"),
+    "running": N_("Workstation", "进行中"),
+}
 
 Listener = Callable[[str], None]
 
@@ -90,11 +96,16 @@ class GateView:
 
 @dataclass(frozen=True)
 class TimelineEvent:
-    """One line of the session timeline."""
+    """One line of the session timeline (``message`` translatable; ``text`` is it in Chinese)."""
 
     at: dt.datetime
     kind: str
-    text: str
+    message: Text | str
+
+    @property
+    def text(self) -> str:
+        """The line in Chinese (the source language)."""
+        return str(self.message)
 
 
 @dataclass
@@ -103,7 +114,7 @@ class SnapshotEntry:
 
     snapshot: Snapshot
     uploaded: bool = False
-    error: str | None = None
+    error: Text | str | None = None
     used_for_face: bool = False
 
 
@@ -149,10 +160,19 @@ class WorkstationState:
         self.steps_done: set[int] = set()
         self.snapshots: list[SnapshotEntry] = []
         self.signature = SignatureReviewState()
-        self.business_result: tuple[bool, str] | None = None
+        self.business_result: tuple[bool, Text | str] | None = None
         self.timeline: list[TimelineEvent] = []
         self.wrap_up_deadline: dt.datetime | None = None
         self.wrap_up_notes = ""
+        """The 话后小结 draft as the teller types it (sent when wrap-up ends, by the button or the countdown)."""
+        self.wrap_up_problem: Text | None = None
+        """Why wrap-up cannot end yet (notes too long), shown in the wrap-up panel."""
+        self.notes_pending = 0
+        """话后小结 kept on this PC and not yet stored by the server (they are retried)."""
+        self.notes_refused = 0
+        """话后小结 the server refused for good (kept on this PC, never lost)."""
+        self.notes_status: Text | str | None = None
+        """The latest news about sending 话后小结 (survives the end of wrap-up, unlike the call's panels)."""
         self.recording = False
         self._listeners: list[Listener] = []
 
@@ -167,8 +187,8 @@ class WorkstationState:
             for listener in list(self._listeners):
                 listener(aspect)
 
-    def log(self, kind: str, text: str, at: dt.datetime | None = None) -> None:
-        """Add a timeline line."""
+    def log(self, kind: str, text: Text | str, at: dt.datetime | None = None) -> None:
+        """Add a timeline line (a :class:`Text` or a marked/server string; the timeline panel translates it)."""
         self.timeline.append(TimelineEvent(at or self.clock(), kind, text))
         self._changed("timeline")
 
@@ -180,8 +200,11 @@ class WorkstationState:
         self.call = call
         self.phase = Phase.RINGING
         if call.queued_at is not None:
-            self.log("queued", f"客户排队:{call.business_label}", call.queued_at)
-        self.log("ringing", f"来电振铃:{call.customer_name or '客户'}")
+            self.log(
+                "queued", T("Workstation", "客户排队:{business}").fmt(business=call.business_label), call.queued_at
+            )
+        customer = call.customer_name or N_("Workstation", "客户")
+        self.log("ringing", T("Workstation", "来电振铃:{customer}").fmt(customer=customer))
         self._changed("call", "phase", "gates", "script", "snapshots", "signature", "business")
 
     def answered(self, call: CallInfo | None = None) -> None:
@@ -189,7 +212,7 @@ class WorkstationState:
         if call is not None:
             self.call = call
         self.phase = Phase.IN_CALL
-        self.log("answered", "已接听,建立视频连接")
+        self.log("answered", N_("Workstation", "已接听,建立视频连接"))
         self._changed("call", "phase")
 
     def update_call(self, **changes: Any) -> None:
@@ -201,12 +224,12 @@ class WorkstationState:
     def ended(self, message: str, wrap_up_s: float | None = None) -> None:
         """The call ended; wrap-up (话后整理) starts when ``wrap_up_s`` is given."""
         if self.phase == Phase.RINGING:
-            self.log("withdrawn", message or "来电已取消")
+            self.log("withdrawn", message or N_("Workstation", "来电已取消"))
             self._reset()
             self.phase = Phase.IDLE
             self._changed("call", "phase", "gates", "script", "snapshots", "signature", "business")
             return
-        self.log("hangup", message or "通话已结束")
+        self.log("hangup", message or N_("Workstation", "通话已结束"))
         self.recording = False
         if wrap_up_s:
             self.phase = Phase.WRAP_UP
@@ -231,7 +254,7 @@ class WorkstationState:
         """The 双录 indicator."""
         if on != self.recording:
             self.recording = on
-            self.log("recording", "开始双录" if on else "双录已停止")
+            self.log("recording", N_("Workstation", "开始双录") if on else N_("Workstation", "双录已停止"))
             self._changed("phase")
 
     def _reset(self) -> None:
@@ -250,7 +273,29 @@ class WorkstationState:
         self.timeline = []
         self.wrap_up_deadline = None
         self.wrap_up_notes = ""
+        self.wrap_up_problem = None
         self.recording = False
+
+    # --- 话后小结 ---
+
+    def set_wrap_up_draft(self, text: str) -> None:
+        """The teller edited the notes (kept here so the countdown's end sends them too)."""
+        self.wrap_up_notes = text
+        if self.wrap_up_problem is not None:
+            self.wrap_up_problem = None
+            self._changed("wrap_up")
+
+    def block_wrap_up(self, problem: Text) -> None:
+        """Wrap-up cannot end yet (the notes are too long): the panel says why, the countdown stops."""
+        self.wrap_up_problem = problem
+        self._changed("wrap_up")
+
+    def set_notes_outbox(self, pending: int, refused: int, status: Text | str | None = None) -> None:
+        """How many 话后小结 wait on this PC, how many the server refused, and the latest news (None: unchanged)."""
+        self.notes_pending, self.notes_refused = pending, refused
+        if status is not None:
+            self.notes_status = status
+        self._changed("wrap_up")
 
     # --- identity gates (the server decides; this only shows) ---
 
@@ -284,10 +329,16 @@ class WorkstationState:
         questions = snapshot.get("questions")
         self.questions = [dict(q) for q in questions if isinstance(q, dict)] if isinstance(questions, list) else []
         for view in views:
-            if before.get(view.gate) != view.status and view.status in ("passed", "failed", "running"):
-                verb = {"passed": "通过", "failed": "未通过", "running": "进行中"}[view.status]
-                note = f"({view.teller_message})" if view.status == "failed" and view.teller_message else ""
-                self.log(f"gate.{view.gate}", f"{view.label}{verb} 第{view.attempts}/{view.max_attempts}次{note}")
+            if before.get(view.gate) != view.status and view.status in GATE_VERDICTS:
+                line = T("Workstation", "{gate}{verdict} 第{attempt}/{max_attempts}次").fmt(
+                    gate=view.label,
+                    verdict=GATE_VERDICTS[view.status],
+                    attempt=view.attempts,
+                    max_attempts=view.max_attempts,
+                )
+                if view.status == "failed" and view.teller_message:
+                    line = T("Workstation", "{line}({detail})").fmt(line=line, detail=view.teller_message)
+                self.log(f"gate.{view.gate}", line)
         if teller_message and not any(v.teller_message == teller_message for v in views):
             self.log("gate", teller_message)
         self._changed("gates", "business")
@@ -317,13 +368,18 @@ class WorkstationState:
     @property
     def business_block_reason(self) -> str:
         """Why the business form is disabled (Chinese), or ''."""
+        return str(self.business_block_text)
+
+    @property
+    def business_block_text(self) -> Text | str:
+        """Why the business form is disabled (translatable), or ''."""
         if self.phase != Phase.IN_CALL:
-            return "通话未建立"
+            return N_("Workstation", "通话未建立")
         failed = self.failed_gate
         if failed is not None:
-            return f"{failed.label}未通过,不能办理业务"
+            return T("Workstation", "{gate}未通过,不能办理业务").fmt(gate=failed.label)
         if not self.gates_all_passed:
-            return "身份核验尚未全部通过"
+            return N_("Workstation", "身份核验尚未全部通过")
         return ""
 
     # --- 话术 ---
@@ -346,7 +402,7 @@ class WorkstationState:
         if self.script is None:
             return
         self.steps_done.add(self.step_index)
-        self.log("script", f"话术:{self.script.steps[self.step_index].title} 已完成")
+        self.log("script", T("Workstation", "话术:{step} 已完成").fmt(step=self.script.steps[self.step_index].title))
         if self.step_index < len(self.script.steps) - 1:
             self.step_index += 1
         self._changed("script")
@@ -363,18 +419,27 @@ class WorkstationState:
         """A new capture in the strip (not yet uploaded)."""
         entry = SnapshotEntry(snapshot)
         self.snapshots.append(entry)
-        self.log("snapshot", f"抓拍 {snapshot.snapshot_id}({snapshot.width}x{snapshot.height})")
+        self.log(
+            "snapshot",
+            T("Workstation", "抓拍 {snapshot_id}({width}x{height})").fmt(
+                snapshot_id=snapshot.snapshot_id, width=snapshot.width, height=snapshot.height
+            ),
+        )
         self._changed("snapshots")
         return entry
 
-    def snapshot_uploaded(self, snapshot_id: str, error: str | None = None) -> None:
+    def snapshot_uploaded(self, snapshot_id: str, error: Text | str | None = None) -> None:
         """The server stored the snapshot (or refused it with ``error``)."""
         for entry in self.snapshots:
             if entry.snapshot.snapshot_id == snapshot_id:
                 entry.uploaded, entry.error = error is None, error
                 self.log(
                     "snapshot",
-                    f"抓拍 {snapshot_id} 已存证" if error is None else f"抓拍 {snapshot_id} 上传失败:{error}",
+                    T("Workstation", "抓拍 {snapshot_id} 已存证").fmt(snapshot_id=snapshot_id)
+                    if error is None
+                    else T("Workstation", "抓拍 {snapshot_id} 上传失败:{error}").fmt(
+                        snapshot_id=snapshot_id, error=error
+                    ),
                 )
         self._changed("snapshots")
 
@@ -382,7 +447,7 @@ class WorkstationState:
         """A capture was sent as the live face for comparison."""
         for entry in self.snapshots:
             entry.used_for_face = entry.snapshot.snapshot_id == snapshot_id
-        self.log("snapshot", f"抓拍 {snapshot_id} 用作现场人脸")
+        self.log("snapshot", T("Workstation", "抓拍 {snapshot_id} 用作现场人脸").fmt(snapshot_id=snapshot_id))
         self._changed("snapshots")
 
     # --- 签名 ---
@@ -393,22 +458,30 @@ class WorkstationState:
             return
         assessment = assess_signature(submission)
         self.signature = SignatureReviewState("submitted", attempt, submission, assessment)
-        flag = "(" + ";".join(assessment.warnings) + ")" if assessment.flagged else ""
-        self.log("signature", f"客户已签名 第{attempt}次{flag}")
+        line = T("Workstation", "客户已签名 第{attempt}次").fmt(attempt=attempt)
+        for warning in assessment.warnings if assessment.flagged else ():
+            line = T("Workstation", "{line}({detail})").fmt(line=line, detail=warning)
+        self.log("signature", line)
         self._changed("signature")
 
     def signature_decided(self, accepted: bool, reason: str = "") -> None:
         """The server recorded the teller's decision."""
         self.signature = replace(self.signature, state="accepted" if accepted else "rejected", reason=reason or None)
-        self.log("signature", "签名已确认并存证" if accepted else f"签名已退回,请客户重签:{reason}")
+        self.log(
+            "signature",
+            N_("Workstation", "签名已确认并存证")
+            if accepted
+            else T("Workstation", "签名已退回,请客户重签:{reason}").fmt(reason=reason),
+        )
         self._changed("signature")
 
     # --- business ---
 
-    def business_done(self, ok: bool, message: str) -> None:
+    def business_done(self, ok: bool, message: Text | str) -> None:
         """The server's answer to the business submit."""
         self.business_result = (ok, message)
-        self.log("business", ("业务办理成功:" if ok else "业务办理失败:") + message)
+        line = T("Workstation", "业务办理成功:{message}") if ok else T("Workstation", "业务办理失败:{message}")
+        self.log("business", line.fmt(message=message))
         self._changed("business")
 
     @property

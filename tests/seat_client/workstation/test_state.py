@@ -109,15 +109,16 @@ def test_render_never_raises(template: str) -> None:
 def test_forms_validate_in_chinese() -> None:
     form = form_for("customer_info_maintenance")
     assert form is not None
-    errors = validate_form(form, {"phone": "12345"})
+    errors = {name: str(error) for name, error in validate_form(form, {"phone": "12345"}).items()}
     assert errors["phone"] == "手机号应为11位数字,以1开头"
-    assert errors["identity_confirmed"].startswith("请确认")
+    assert errors["identity_confirmed"] == "请确认:已核对客户身份且客户本人意愿办理"
     ok = {"phone": "13800138000", "identity_confirmed": "yes", "address": ""}
     assert validate_form(form, ok) == {}
     assert form_params(form, ok) == {"phone": "13800138000", "identity_confirmed": "yes"}
     reset = form_for("password_reset")
     assert reset is not None
-    assert validate_form(reset, {"reset_channel": "bogus", "identity_confirmed": "yes"}) == {
+    refused = validate_form(reset, {"reset_channel": "bogus", "identity_confirmed": "yes"})
+    assert {name: str(error) for name, error in refused.items()} == {
         "reset_channel": "重置方式的选项无效",
         "reason": "请选择重置原因",
     }
