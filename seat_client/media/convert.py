@@ -25,6 +25,18 @@ def _reformatter() -> VideoReformatter:
     return reformatter
 
 
+def reformat_frame(
+    frame: av.VideoFrame, *, format: str, width: int | None = None, height: int | None = None
+) -> av.VideoFrame:
+    """``frame`` converted (and optionally scaled) with this thread's reformatter, as a frame.
+
+    When ``frame`` already has that format and size it is returned itself (no copy): treat the result as read-only.
+    """
+    # threads=1: FFmpeg's swscale would otherwise start its own pool of slice threads (one per CPU) for every
+    # reformatter; our converters already run on their own worker threads and must not compete with the UI.
+    return _reformatter().reformat(frame, width=width, height=height, format=format, threads=1)
+
+
 def frame_to_ndarray(
     frame: av.VideoFrame, *, format: str, width: int | None = None, height: int | None = None
 ) -> np.ndarray:
@@ -36,7 +48,4 @@ def frame_to_ndarray(
         width: output width, or the frame's own.
         height: output height, or the frame's own.
     """
-    # threads=1: FFmpeg's swscale would otherwise start its own pool of slice threads (one per CPU) for every
-    # reformatter; our converters already run on their own worker threads and must not compete with the UI.
-    converted = _reformatter().reformat(frame, width=width, height=height, format=format, threads=1)
-    return converted.to_ndarray()  # type: ignore[no-any-return]
+    return reformat_frame(frame, width=width, height=height, format=format).to_ndarray()  # type: ignore[no-any-return]

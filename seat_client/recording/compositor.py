@@ -1,11 +1,17 @@
-"""Composes the customer picture (large) and the teller picture (inset) into one I420 canvas."""
+"""Composes the customer picture (large) and the teller picture (inset) into one I420 canvas.
+
+:meth:`Compositor.compose_frame` writes straight into the planes of a new ``av.VideoFrame`` that goes to the encoder
+as it is; :meth:`Compositor.compose` builds the same picture as one packed I420 array (tests, tools). Per 720p
+frame the direct path saves four full-picture copies (packing the source planes, blitting them, copying the
+canvas for the watermark and copying it into a frame for the encoder).
+"""
 
 from __future__ import annotations
 
 import av
 import numpy as np
 
-from seat_client.media.convert import frame_to_ndarray
+from seat_client.media.convert import frame_to_ndarray, reformat_frame
 
 VideoInput = av.VideoFrame | np.ndarray
 
@@ -25,6 +31,22 @@ def to_i420(frame: VideoInput, width: int, height: int) -> np.ndarray:
     if isinstance(frame, np.ndarray):
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:, :, :3]), format="bgr24")
     return frame_to_ndarray(frame, width=width, height=height, format="yuv420p")
+
+
+def to_i420_frame(frame: VideoInput, width: int, height: int) -> av.VideoFrame:
+    """Scales and converts a frame to a yuv420p ``av.VideoFrame`` (the input itself when nothing is to be done)."""
+    if isinstance(frame, np.ndarray):
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:, :, :3]), format="bgr24")
+    return reformat_frame(frame, width=width, height=height, format="yuv420p")
+
+
+def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Writable (h, w) numpy views of a yuv420p frame's Y, U and V planes (row padding excluded)."""
+    views = []
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)  # type: ignore[call-overload]
+        views.append(rows[:, : plane.width])
+    return views[0], views[1], views[2]
 
 
 def frame_size(frame: VideoInput) -> tuple[int, int]:
@@ -71,18 +93,40 @@ class Compositor:
         du[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = pu
         dv[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = pv
 
-    def compose(self, customer: VideoInput | None, teller: VideoInput | None) -> np.ndarray:
-        """Builds a new canvas from the latest frames (either may be missing: its area stays black)."""
-        canvas = self.blank()
+    def _rects(
+        self, customer: VideoInput | None, teller: VideoInput | None
+    ) -> list[tuple[VideoInput, int, int, int, int]]:
+        """(picture, x, y, w, h) of what is drawn: the customer letterboxed, then the teller's inset."""
+        out = []
         if customer is not None:
             sw, sh = frame_size(customer)
             w, h = fit_rect(sw, sh, self.width, self.height)
-            x, y = ((self.width - w) // 2) & ~1, ((self.height - h) // 2) & ~1
-            self._blit(canvas, to_i420(customer, w, h), x, y, w, h)
+            out.append((customer, ((self.width - w) // 2) & ~1, ((self.height - h) // 2) & ~1, w, h))
         if teller is not None:
             sw, sh = frame_size(teller)
             w, h = fit_rect(sw, sh, self.inset_w, self.inset_h)
-            x = self.width - w - self.margin
-            y = self.height - h - self.margin
-            self._blit(canvas, to_i420(teller, w, h), x, y, w, h)
+            out.append((teller, self.width - w - self.margin, self.height - h - self.margin, w, h))
+        return out
+
+    def compose_frame(self, customer: VideoInput | None, teller: VideoInput | None) -> av.VideoFrame:
+        """The same picture as :meth:`compose`, written into a new yuv420p frame (the sources are only read)."""
+        out = av.VideoFrame(self.width, self.height, "yuv420p")
+        dy, du, dv = plane_views(out)
+        rects = self._rects(customer, teller)
+        if customer is None or rects[0][3:] != (self.width, self.height):  # black where the customer is not
+            dy[:] = 16
+            du[:] = 128
+            dv[:] = 128
+        for picture, x, y, w, h in rects:
+            sy, su, sv = plane_views(to_i420_frame(picture, w, h))
+            dy[y : y + h, x : x + w] = sy[:h, :w]
+            du[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = su[: h // 2, : w // 2]
+            dv[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = sv[: h // 2, : w // 2]
+        return out
+
+    def compose(self, customer: VideoInput | None, teller: VideoInput | None) -> np.ndarray:
+        """Builds a new canvas from the latest frames (either may be missing: its area stays black)."""
+        canvas = self.blank()
+        for picture, x, y, w, h in self._rects(customer, teller):
+            self._blit(canvas, to_i420(picture, w, h), x, y, w, h)
         return canvas

@@ -53,7 +53,14 @@ class SegmentEncoder:
 
     def add_video(self, i420: np.ndarray) -> None:
         """Encodes the next picture (packed I420) at pts = frames so far."""
-        frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+        self.add_frame(av.VideoFrame.from_ndarray(i420, format="yuv420p"))
+
+    def add_frame(self, frame: av.VideoFrame) -> None:
+        """Encodes the next picture (a yuv420p frame of the segment's size) at pts = frames so far.
+
+        The encoder has taken its own copy when this returns: the same frame may be passed again (a repeated
+        picture), but its pixels must not change in between (the caller makes a new frame for a new picture).
+        """
         frame.pts = self.frames
         frame.time_base = self._video_tb
         self.frames += 1

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import av
-import numpy as np
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from seat_client.recording.audio_mixer import AudioMixer
 from seat_client.recording.clock import MediaClock, SystemClock
-from seat_client.recording.compositor import Compositor, VideoInput
+from seat_client.recording.compositor import Compositor, VideoInput, plane_views
 from seat_client.recording.encoder import SegmentEncoder
 from seat_client.recording.spool import SegmentSpool
 from seat_client.recording.watermark import WatermarkPainter, format_watermark_time, mask_customer_id
@@ -211,10 +210,9 @@ class CallRecorder:
         self._seg_gap = 0.0
         self._seg_busy = 0.0
         self._audio_pos = 0
-        # Composition cache.
+        # Composition cache: the latest input per source and the last picture encoded (watermark included).
         self._current: dict[MediaSource, VideoInput | None] = {s: None for s in MediaSource}
-        self._base: np.ndarray | None = None
-        self._final: np.ndarray | None = None
+        self._final: av.VideoFrame | None = None
         self._final_second: int | None = None
 
     # ---- caller side (any thread, never blocks on encoding) ----
@@ -412,21 +410,21 @@ class CallRecorder:
 
     def _emit_slot(self, slot: float, fps: int) -> None:
         assert self._enc is not None
-        if self._pick_frames(slot) or self._base is None:
-            cur = self._current
-            self._base = self._compositor.compose(cur[MediaSource.CUSTOMER], cur[MediaSource.TELLER])
-            self._final_second = None
-        else:
-            self.stats.frames_repeated += 1
         second = int(self._wall0 + slot)
-        if second != self._final_second or self._final is None:
-            assert self._base is not None
-            self._final = self._base.copy()
-            self._painter.paint(
-                self._final, format_watermark_time(self._wall0 + slot, self.config.watermark_utc_offset_h)
-            )
-            self._final_second = second
-        self._enc.add_video(self._final)
+        new_picture = self._pick_frames(slot) or self._final is None
+        if not new_picture:
+            self.stats.frames_repeated += 1
+        if new_picture or second != self._final_second:
+            # composed straight into a new frame and watermarked in place; a frame given to the encoder is never
+            # changed afterwards (the same picture in a new second is composed again, once a second at most)
+            cur = self._current
+            final = self._compositor.compose_frame(cur[MediaSource.CUSTOMER], cur[MediaSource.TELLER])
+            y, u, v = plane_views(final)
+            time_text = format_watermark_time(self._wall0 + slot, self.config.watermark_utc_offset_h)
+            self._painter.paint_planes(y, u, v, time_text)
+            self._final, self._final_second = final, second
+        assert self._final is not None
+        self._enc.add_frame(self._final)
         self._seg_frames_done += 1
         self.stats.frames_encoded += 1
         rate = self.config.audio_rate
