@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from seat_client.recording.spool import SegmentSpool
-from wire.recording_format import SegmentFormatError, read_header
+from wire.recording_format import SegmentFormatError, SegmentHeader, read_header
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,14 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fp.read(1024 * 1024), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _read_chunk(path: Path, offset: int, size: int) -> tuple[bytes, str]:
+    """``size`` bytes of ``path`` from ``offset`` and their ``Upload-Checksum`` value."""
+    with open(path, "rb") as fp:
+        fp.seek(offset)
+        chunk = fp.read(size)
+    return chunk, "sha256 " + base64.b64encode(hashlib.sha256(chunk).digest()).decode()
 
 
 class SegmentUploader:
@@ -169,13 +177,11 @@ class SegmentUploader:
             httpx.TransportError: network trouble (retry later).
             UploadRejected: the server refuses this file for good.
         """
-        with open(path, "rb") as fp:
-            try:
-                header = read_header(fp)
-            except SegmentFormatError as exc:
-                raise UploadRejected(f"本地文件不是有效的录像分段：{exc}") from exc
-        length = path.stat().st_size
-        sha = file_sha256(path)
+        # File reads and hashing (a segment is megabytes) run in a worker thread: the loop also carries the call.
+        try:
+            header, length, sha = await asyncio.to_thread(self._inspect, path)
+        except SegmentFormatError as exc:
+            raise UploadRejected(f"本地文件不是有效的录像分段：{exc}") from exc
         meta = header.meta
         body = {
             "recording_id": header.recording_id,
@@ -190,12 +196,9 @@ class SegmentUploader:
         state = resp.json()
         upload_id = state["upload_id"]
         offset = int(state["offset"])
-        if not state["complete"]:
-            with open(path, "rb") as fp:
-                while offset < length:
-                    fp.seek(offset)
-                    chunk = fp.read(self.chunk_size)
-                    offset = await self._patch(upload_id, offset, chunk)
+        while not state["complete"] and offset < length:
+            chunk, checksum = await asyncio.to_thread(_read_chunk, path, offset, self.chunk_size)
+            offset = await self._patch(upload_id, offset, chunk, checksum)
         resp = await self._client.post(f"{API}/{upload_id}/complete", headers=self._headers())
         if resp.status_code == 422 and _code(resp) == "file_checksum_mismatch":
             raise _Retry("whole-file checksum mismatch; server reset the upload")
@@ -209,8 +212,14 @@ class SegmentUploader:
         self.stats.files_done += 1
         logger.info("recording %s segment %d uploaded and acknowledged", header.recording_id, header.segment_index)
 
-    async def _patch(self, upload_id: str, offset: int, chunk: bytes) -> int:
-        checksum = "sha256 " + base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+    @staticmethod
+    def _inspect(path: Path) -> tuple[SegmentHeader, int, str]:
+        """(segment header, file length, file SHA-256) of a spooled segment (worker thread)."""
+        with open(path, "rb") as fp:
+            header = read_header(fp)
+        return header, path.stat().st_size, file_sha256(path)
+
+    async def _patch(self, upload_id: str, offset: int, chunk: bytes, checksum: str) -> int:
         for _ in range(5):
             resp = await self._client.patch(
                 f"{API}/{upload_id}",
