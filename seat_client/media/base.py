@@ -11,6 +11,8 @@ import numpy as np
 from aiortc import VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from seat_client.media.convert import reformat_frame
+
 logger = logging.getLogger(__name__)
 
 
@@ -67,7 +69,8 @@ class ThreadedVideoTrack(VideoStreamTrack):
                 if image is None:
                     self._stop_event.wait(0.01)
                     continue
-                frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+                # this thread's reformatter: frame.reformat() would set up a new SwsContext for every frame
+                frame = reformat_frame(av.VideoFrame.from_ndarray(image, format="bgr24"), format="yuv420p")
                 with self._lock:
                     self._latest = frame
                     self.frames_captured += 1

@@ -38,7 +38,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
-from seat_client.media.convert import frame_to_ndarray
+from seat_client.media.convert import frame_to_ndarray, reformat_frame
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def rgb32_conversion_is_exact(width: int) -> bool:
     """
     rng = np.random.default_rng(width)
     probe = av.VideoFrame.from_ndarray(rng.integers(0, 256, (8, width, 3), dtype=np.uint8), format="rgb24")
-    probe = probe.reformat(format="yuv420p")
+    probe = reformat_frame(probe, format="yuv420p")
     rgb32 = frame_to_ndarray(probe, format=RGB32_PIXEL_FORMAT)
     rgb = rgb32[..., 2::-1] if RGB32_PIXEL_FORMAT == "bgra" else rgb32[..., 1:]
     return bool(np.abs(rgb.astype(np.int16) - frame_to_rgb(probe)).max() <= 2)
