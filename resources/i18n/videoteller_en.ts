@@ -600,6 +600,14 @@
         <translation>Language</translation>
     </message>
     <message>
+        <source>确定</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
         <source>服务器与设备在下次签入时生效,界面语言在重新启动后生效。</source>
         <translation>Server and devices apply at the next sign-in; the language after a restart.</translation>
     </message>
@@ -1326,6 +1334,10 @@ Result: {outcome}</translation>
     <message>
         <source>话后小结不能超过 {limit} 字(当前 {length} 字),请精简后再提交</source>
         <translation>Wrap-up notes may have at most {limit} characters (now {length}): please shorten them</translation>
+    </message>
+    <message>
+        <source>抓拍图片编码失败</source>
+        <translation>The snapshot could not be encoded</translation>
     </message>
 </context>
 <context>

@@ -66,6 +66,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("来电铃声"), self.ring_check)
         form.addRow(self.tr("界面语言"), self.language_combo)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        # Qt's own words for these (OK/Cancel) need Qt's translations, which are not shipped: ours instead
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("确定"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(QLabel(self.tr("服务器与设备在下次签入时生效,界面语言在重新启动后生效。")))

@@ -63,7 +63,7 @@ class WorkstationApi:
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = await self._client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: the client was closed (signed out meanwhile)
             logger.warning("%s %s failed: %s", method, path, exc)
             raise WorkstationApiError(N_("Workstation", "无法连接服务器,请稍后重试")) from exc
         if response.status_code >= 400:

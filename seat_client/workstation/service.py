@@ -334,8 +334,13 @@ class WorkstationService(QObject):
         self._notes_sending = True
         stored = 0
         retry = False
+        tried: set[str] = set()
         try:
-            for item in self.outbox.pending(self.state.seat_id):
+            while True:  # re-read each time: a note kept while this runs is sent in the same run
+                item = next((i for i in self.outbox.pending(self.state.seat_id) if i.note_id not in tried), None)
+                if item is None:
+                    break
+                tried.add(item.note_id)
                 try:
                     saved = await self.api.save_wrap_up(item.session_id, item.note_id, item.notes)
                 except WorkstationApiError as exc:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from seat_client.recording.watermark import ascii_only
+from seat_client.workstation.texts import N_
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -63,7 +64,7 @@ def make_snapshot(
     marked = burn_in(rgb, session_id, seat_id, taken_at)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(marked, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
-        raise ValueError("抓拍图片编码失败")
+        raise ValueError(N_("Workstation", "抓拍图片编码失败"))
     jpeg = buf.tobytes()
     return Snapshot(
         snapshot_id, session_id, taken_at, jpeg, hashlib.sha256(jpeg).hexdigest(), marked.shape[1], marked.shape[0]
