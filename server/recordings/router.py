@@ -17,8 +17,10 @@ Errors carry ``{"detail": {"code", "message", "offset"}}`` with a Chinese messag
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -33,6 +35,8 @@ from server.recordings.store import MAX_CHUNK_BYTES, RecordingStore, UploadError
 from wire.recording_format import key_id_of
 
 TUS_VERSION = "1.0.0"
+WRITE_BATCH_BYTES = 1024 * 1024
+"""A chunk's body is written and hashed in batches of this size while the rest arrives."""
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 
@@ -217,23 +221,43 @@ def build_recordings_router(
         except (ValueError, binascii.Error):
             return _error(UploadError(400, "bad_checksum_header", "Upload-Checksum 必须是 'sha256 <base64>'"))
         declared = request.headers.get("content-length")
-        if declared is not None and int(declared) > MAX_CHUNK_BYTES:
+        length = int(declared) if declared is not None and declared.isdigit() else None
+        if length is not None and length > MAX_CHUNK_BYTES:
             return _error(UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)"))
-        body = bytearray()
+        seat_id = seat_id_of(seat)
+        store = get_store()
         try:
-            async for piece in request.stream():
-                body += piece
-                if len(body) > MAX_CHUNK_BYTES:
-                    return _error(UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)"))
-        except ClientDisconnect:
-            # The seat went away mid-chunk: nothing of this chunk is written.
-            return Response(status_code=400)
-        try:
-            new_offset = await run_in_threadpool(
-                get_store().append_chunk, upload_id, seat_id_of(seat), upload_offset, body, expected
-            )
+            writer = await run_in_threadpool(store.begin_chunk, upload_id, seat_id, upload_offset, expected, length)
         except UploadError as exc:
             return _error(exc)
+        try:
+            # The body goes to disk as it arrives, hashed in a worker thread (hashlib and pwrite release the GIL)
+            # while the event loop receives the next batch; nothing counts until commit() has checked the
+            # chunk's SHA-256 and fsync'ed it.
+            batch = bytearray()
+            pending: asyncio.Future[None] | None = None
+            async for piece in request.stream():
+                batch += piece
+                if len(batch) >= WRITE_BATCH_BYTES:
+                    if pending is not None:
+                        await pending
+                    pending = asyncio.ensure_future(run_in_threadpool(writer.write, batch))
+                    batch = bytearray()
+            if pending is not None:
+                await pending
+            if batch:
+                await run_in_threadpool(writer.write, batch)
+            new_offset = await run_in_threadpool(writer.commit)
+        except ClientDisconnect:
+            # The seat went away mid-chunk: nothing of this chunk counts.
+            return Response(status_code=400)
+        except UploadError as exc:
+            return _error(exc)
+        finally:
+            if pending is not None and not pending.done():
+                with contextlib.suppress(Exception):
+                    await pending  # never close the file under a write still running in its thread
+            writer.close()
         return Response(status_code=204, headers={"Upload-Offset": str(new_offset), "Tus-Resumable": TUS_VERSION})
 
     @router.post("/uploads/{upload_id}/complete", response_model=CompleteResponse)

@@ -8,6 +8,7 @@ restarts. The store never decrypts anything: segments stay encrypted at rest.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import logging
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 MAX_SEGMENT_BYTES = 2 * 1024**3
 MAX_CHUNK_BYTES = 32 * 1024 * 1024
+RUNNING_HASHES = 1024
+"""Uploads whose whole-file SHA-256 is kept running in memory (beyond that, completion reads the file back)."""
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -100,6 +103,85 @@ class RecordingRow:
     deleted_at: float | None
 
 
+class ChunkWriter:
+    """One chunk of an upload being received (from :meth:`RecordingStore.begin_chunk`); blocking methods.
+
+    :meth:`write` puts bytes at their place in the partial file and hashes them (the chunk's SHA-256 and the
+    upload's running whole-file SHA-256); :meth:`commit` checks the chunk's SHA-256, truncates and fsyncs the file,
+    and only then commits the new offset. Bytes past the committed offset never count: a chunk that fails its
+    check, breaks off or is never committed is overwritten by the next one. Always :meth:`close` it.
+    """
+
+    def __init__(
+        self,
+        store: RecordingStore,
+        upload_id: str,
+        offset: int,
+        length: int,
+        expected: bytes,
+        fd: int,
+        file_hash: Any,
+    ) -> None:
+        self.store = store
+        self.upload_id = upload_id
+        self.offset = offset
+        self.length = length
+        self.expected = expected
+        self.file_hash = file_hash
+        self.written = 0
+        self._fd: int | None = fd
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Writes the next bytes of the chunk.
+
+        Raises:
+            UploadError: 413 past the declared file length or the chunk size limit.
+        """
+        if self._fd is None:
+            raise UploadError(409, "chunk_closed", "上传块已结束 (chunk closed)", self.offset)
+        size = len(data)
+        if self.written + size > MAX_CHUNK_BYTES:
+            raise UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)")
+        if self.offset + self.written + size > self.length:
+            raise UploadError(413, "beyond_length", "上传数据超出声明的文件长度 (beyond declared length)", self.offset)
+        view = memoryview(data)
+        position = self.offset + self.written
+        while view:
+            done = os.pwrite(self._fd, view, position)
+            view = view[done:]
+            position += done
+        self._hash.update(data)
+        if self.file_hash is not None:
+            self.file_hash.update(data)
+        self.written += size
+
+    def commit(self) -> int:
+        """Checks the chunk, makes it durable, commits the offset; returns the new committed offset.
+
+        Raises:
+            UploadError: 460 checksum mismatch (chunk discarded); 409 the upload changed meanwhile.
+        """
+        if self._fd is None:
+            raise UploadError(409, "chunk_closed", "上传块已结束 (chunk closed)", self.offset)
+        if self._hash.digest() != self.expected:
+            raise UploadError(
+                460,
+                "checksum_mismatch",
+                "上传块校验失败，已丢弃，请重新发送该块 (chunk sha256 mismatch, chunk discarded)",
+            )
+        os.ftruncate(self._fd, self.offset + self.written)
+        os.fsync(self._fd)
+        return self.store._commit_chunk(self)
+
+    def close(self) -> None:
+        """Closes the file and lets the next chunk of this upload in (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self.store._release(self.upload_id)
+
+
 class RecordingStore:
     """Durable storage for uploads and encrypted segments under ``data_dir``.
 
@@ -131,6 +213,8 @@ class RecordingStore:
         self.clock = clock
         self.session_business_type = session_business_type
         self._lock = threading.RLock()
+        self._busy: set[str] = set()
+        self._running: collections.OrderedDict[str, tuple[int, Any]] = collections.OrderedDict()
         conn = sqlite3.connect(self.data_dir / "recordings.db", check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -270,6 +354,7 @@ class RecordingStore:
                 # (e.g. after a crash); start over with the new declaration.
                 logger.warning("recording %s segment %d: upload redeclared", recording_id, segment_index)
                 self._partial_path(row["upload_id"]).unlink(missing_ok=True)
+                self._running.pop(row["upload_id"], None)
                 self.db.table("uploads").delete(row["upload_id"])
             upload_id = uuid.uuid4().hex
             self._partial_path(upload_id).touch()
@@ -295,6 +380,66 @@ class RecordingStore:
         with self._lock:
             return self._state(self._owned(upload_id, seat_id))
 
+    def begin_chunk(
+        self, upload_id: str, seat_id: str, offset: int, chunk_sha256: bytes, length: int | None = None
+    ) -> ChunkWriter:
+        """Starts receiving a chunk at ``offset``: its bytes go to the partial file as they arrive (see
+        :class:`ChunkWriter`); nothing counts until :meth:`ChunkWriter.commit` has checked and fsync'ed them.
+
+        One chunk at a time per upload: a second one while the first is being received is refused (409).
+
+        Args:
+            upload_id: the upload.
+            seat_id: the seat sending it (must own the upload).
+            offset: where the chunk goes (must be the committed offset).
+            chunk_sha256: the chunk's SHA-256 as the seat declared it.
+            length: the chunk's length when known in advance (``Content-Length``): refused early if too long.
+
+        Raises:
+            UploadError: 409 offset mismatch (with the current offset), busy or complete; 413 too long; 404/403.
+        """
+        if length is not None and length > MAX_CHUNK_BYTES:
+            raise UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)")
+        with self._lock:
+            row = self._owned(upload_id, seat_id)
+            if row["completed_at"] is not None:
+                raise UploadError(409, "already_complete", "该分段已上传完成 (upload complete)", row["length"])
+            if offset != row["offset"]:
+                raise UploadError(
+                    409, "offset_mismatch", f"上传位置不一致，服务器已接收 {row['offset']} 字节", row["offset"]
+                )
+            if length is not None and offset + length > row["length"]:
+                raise UploadError(413, "beyond_length", "上传数据超出声明的文件长度 (beyond declared length)", offset)
+            if upload_id in self._busy:
+                raise UploadError(409, "upload_busy", "该分段正在上传另一块，请稍后重试 (chunk in progress)", offset)
+            running = self._running.get(upload_id)
+            file_hash = running[1].copy() if running is not None and running[0] == offset else None
+            if file_hash is None and offset == 0:
+                file_hash = hashlib.sha256()
+            fd = os.open(self._partial_path(upload_id), os.O_WRONLY | os.O_CREAT, 0o600)
+            self._busy.add(upload_id)
+        return ChunkWriter(self, upload_id, offset, row["length"], chunk_sha256, fd, file_hash)
+
+    def _release(self, upload_id: str) -> None:
+        with self._lock:
+            self._busy.discard(upload_id)
+
+    def _commit_chunk(self, writer: ChunkWriter) -> int:
+        """Commits a verified, fsync'ed chunk's offset (called by :meth:`ChunkWriter.commit`)."""
+        new_offset = writer.offset + writer.written
+        with self._lock:
+            rows = list(self.db.query("select offset from uploads where upload_id = ?", [writer.upload_id]))
+            if not rows or rows[0]["offset"] != writer.offset:
+                # Redeclared (or reset) while this chunk was arriving: it belongs to nothing any more.
+                raise UploadError(409, "upload_changed", "上传任务已变更，请重新查询上传位置 (upload changed)")
+            self.db.execute("update uploads set offset = ? where upload_id = ?", [new_offset, writer.upload_id])
+            if writer.file_hash is not None:
+                self._running[writer.upload_id] = (new_offset, writer.file_hash)
+                self._running.move_to_end(writer.upload_id)
+                while len(self._running) > RUNNING_HASHES:
+                    self._running.popitem(last=False)
+        return new_offset
+
     def append_chunk(
         self, upload_id: str, seat_id: str, offset: int, data: bytes | bytearray, chunk_sha256: bytes
     ) -> int:
@@ -307,35 +452,12 @@ class RecordingStore:
             UploadError: 409 offset mismatch (with the current offset), 460 checksum mismatch, 413 beyond the
                 declared length, 404/403.
         """
-        if len(data) > MAX_CHUNK_BYTES:
-            raise UploadError(413, "chunk_too_large", "上传块过大 (chunk too large)")
-        if hashlib.sha256(data).digest() != chunk_sha256:
-            raise UploadError(
-                460,
-                "checksum_mismatch",
-                "上传块校验失败，已丢弃，请重新发送该块 (chunk sha256 mismatch, chunk discarded)",
-            )
-        with self._lock:
-            row = self._owned(upload_id, seat_id)
-            if row["completed_at"] is not None:
-                raise UploadError(409, "already_complete", "该分段已上传完成 (upload complete)", row["length"])
-            if offset != row["offset"]:
-                raise UploadError(
-                    409, "offset_mismatch", f"上传位置不一致，服务器已接收 {row['offset']} 字节", row["offset"]
-                )
-            if offset + len(data) > row["length"]:
-                raise UploadError(413, "beyond_length", "上传数据超出声明的文件长度 (beyond declared length)", offset)
-            path = self._partial_path(upload_id)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-            try:
-                os.pwrite(fd, data, offset)
-                os.ftruncate(fd, offset + len(data))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            new_offset = offset + len(data)
-            self.db.table("uploads").update(upload_id, {"offset": new_offset})
-            return new_offset
+        writer = self.begin_chunk(upload_id, seat_id, offset, chunk_sha256, len(data))
+        try:
+            writer.write(data)
+            return writer.commit()
+        finally:
+            writer.close()
 
     def complete_upload(self, upload_id: str, seat_id: str) -> StoredSegment:
         """Verifies the whole file and stores the segment; idempotent once stored.
@@ -358,14 +480,20 @@ class RecordingStore:
             if not path.exists() and final.exists():
                 # A crash after the move into the store but before the database insert: finish from there.
                 path = final
-            digest = hashlib.sha256()
-            try:
-                with open(path, "rb") as fp:
-                    for block in iter(lambda: fp.read(1024 * 1024), b""):
-                        digest.update(block)
-            except FileNotFoundError:
-                pass
-            if digest.hexdigest() != row["sha256"]:
+            running = self._running.pop(upload_id, None)
+            if running is not None and running[0] == row["length"] and path != final:
+                # Hashed as the chunks were received and fsync'ed: the bytes on disk are exactly these.
+                digest = running[1].hexdigest()
+            else:  # after a server restart (or chunks written by an older server): read it back
+                hasher = hashlib.sha256()
+                try:
+                    with open(path, "rb") as fp:
+                        for block in iter(lambda: fp.read(1024 * 1024), b""):
+                            hasher.update(block)
+                except FileNotFoundError:
+                    pass
+                digest = hasher.hexdigest()
+            if digest != row["sha256"]:
                 self._partial_path(upload_id).write_bytes(b"")
                 self.db.table("uploads").update(upload_id, {"offset": 0})
                 raise UploadError(
@@ -386,23 +514,33 @@ class RecordingStore:
                 os.replace(path, final)
                 _fsync_dir(final.parent)
             now = self.clock()
-            self._ensure_recording(row, now)
             meta = dict(header.meta)
-            self.db.table("segments").insert(
-                {
-                    "recording_id": rec_id,
-                    "segment_index": index,
-                    "session_id": row["session_id"],
-                    "seat_id": row["seat_id"],
-                    "sha256": row["sha256"],
-                    "size": row["length"],
-                    "path": str(final.relative_to(self.data_dir)),
-                    "meta": json.dumps(meta, sort_keys=True, ensure_ascii=False),
-                    "stored_at": now,
-                },
-                replace=True,
-            )
-            self.db.table("uploads").update(upload_id, {"completed_at": now})
+            # One transaction (one WAL fsync) for the recording, the segment and the upload's completion: all of
+            # it is durable before the seat hears "stored".
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._ensure_recording(row, now)
+                conn.execute(
+                    "insert or replace into segments (recording_id, segment_index, session_id, seat_id, sha256, "
+                    "size, path, meta, stored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        rec_id,
+                        index,
+                        row["session_id"],
+                        row["seat_id"],
+                        row["sha256"],
+                        row["length"],
+                        str(final.relative_to(self.data_dir)),
+                        json.dumps(meta, sort_keys=True, ensure_ascii=False),
+                        now,
+                    ],
+                )
+                conn.execute("update uploads set completed_at = ? where upload_id = ?", [now, upload_id])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
             stored = self._stored(rec_id, index)
         logger.info("session %s: recording %s segment %d stored", stored.session_id, rec_id, index)
         if self.on_segment_stored is not None:
@@ -414,23 +552,23 @@ class RecordingStore:
         return stored
 
     def _ensure_recording(self, upload: dict[str, Any], now: float) -> None:
-        if list(self.db.query("select 1 from recordings where recording_id = ?", [upload["recording_id"]])):
+        conn = self.db.conn
+        if conn.execute("select 1 from recordings where recording_id = ?", [upload["recording_id"]]).fetchone():
             return
         business_type = upload["business_type"] or ""
         if self.session_business_type is not None:
             business_type = self.session_business_type(upload["session_id"]) or business_type
-        self.db.table("recordings").insert(
-            {
-                "recording_id": upload["recording_id"],
-                "session_id": upload["session_id"],
-                "seat_id": upload["seat_id"],
-                "business_type": business_type,
-                "created_at": now,
-                "retain_until": now + self.retention.seconds_for(business_type),
-                "legal_hold": 0,
-                "legal_hold_reason": "",
-                "deleted_at": None,
-            }
+        conn.execute(
+            "insert into recordings (recording_id, session_id, seat_id, business_type, created_at, retain_until, "
+            "legal_hold, legal_hold_reason, deleted_at) values (?, ?, ?, ?, ?, ?, 0, '', NULL)",
+            [
+                upload["recording_id"],
+                upload["session_id"],
+                upload["seat_id"],
+                business_type,
+                now,
+                now + self.retention.seconds_for(business_type),
+            ],
         )
 
     def _stored(self, recording_id: str, segment_index: int) -> StoredSegment:
