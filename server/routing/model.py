@@ -86,7 +86,7 @@ class Customer:
 
     ``key`` is the static part of the score in the current queue, ``base + w_star*star - w_age*arrival``; the live
     score is ``key + w_age*now``. ``tier`` 0 puts a customer ahead of every tier-1 customer (re-queued after a seat
-    dropped mid-call, or transferred).
+    dropped mid-call, or transferred). ``path`` lists the queues they were routed through, first to current.
     """
 
     session_id: str
@@ -97,6 +97,8 @@ class Customer:
     entered_at: float
     key: float
     order: int
+    customer_name: str = ""
+    path: tuple[str, ...] = ()
     tier: int = 1
     state: CustomerState = CustomerState.WAITING
     seat_id: str | None = None
@@ -106,8 +108,6 @@ class Customer:
     answered_at: float | None = None
     disconnected_at: float | None = None
     consult_seat_id: str | None = None
-    customer_name: str = ""
-    path: list[str] = field(default_factory=list)
 
 
 # --- decisions (read-only: treat them as values) -----

@@ -27,6 +27,8 @@ class QueueState:
         "overflowed_out",
         "qid",
         "ready",
+        "ready_backup",
+        "ready_primary",
         "rejected",
         "skilled",
         "staffed",
@@ -48,6 +50,9 @@ class QueueState:
         self.heap: list[tuple[Any, ...]] = []
         self.waiting = 0
         self.ready: dict[SkillRole, list[tuple[Any, ...]]] = {role: [] for role in SkillRole}
+        # the same lists, for the hot paths' "is any seat ready?" (the lists are only ever changed in place)
+        self.ready_primary = self.ready[SkillRole.PRIMARY]
+        self.ready_backup = self.ready[SkillRole.BACKUP]
         self.skilled = 0  # seats holding the skill, any state
         self.staffed = 0  # routable seats logged in
         self.working = 0  # routable seats ready, ringing, talking or in wrap-up

@@ -179,7 +179,7 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
             disconnected_at=raw["disconnected_at"],
             consult_seat_id=raw["consult_seat_id"],
             customer_name=raw.get("customer_name", ""),
-            path=list(raw.get("path", [raw["queue_id"]])),
+            path=tuple(raw.get("path", [raw["queue_id"]])),
         )
         max_order = max(max_order, c.order)
         q = engine._queues[c.queue_id]
@@ -193,6 +193,7 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
                 float(c.disconnected_at or engine._now) + config.reconnect_grace_s, _GRACE, c, c.state_token
             )
     engine._order = itertools.count(max_order + 1)
+    reserved: list[Seat] = []
     for raw in data.get("seats", []):
         skills = [Skill(qid, int(p), SkillRole(role)) for qid, p, role in raw["skills"] if qid in engine._queues]
         seat = Seat(
@@ -227,13 +228,16 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
         if seat.state is SeatState.READY:
             engine._index_ready(seat)
         elif seat.state is SeatState.RESERVED:
-            engine._reserved[seat.seat_id] = seat
+            reserved.append(seat)
             customer = engine._customers.get(seat.session_id or "")
-            timeout = engine._queues[customer.queue_id].cfg.ring_timeout_s if customer else 0.0
+            timeout = engine._queues[customer.queue_id].cfg.ring_timeout_s if customer else engine._min_ring
             engine._schedule(seat.since + timeout, _RING, seat, seat.version)
         elif seat.state is SeatState.WRAP_UP:
             wrap_q = engine._queues.get(seat.wrap_queue or "")
             engine._schedule(seat.since + (wrap_q.cfg.wrap_up_s if wrap_q else 0.0), _WRAP, seat, seat.version)
+    # the engine keeps reservations in the order they were made (its sweeper relies on it)
+    for seat in sorted(reserved, key=lambda s: s.since):
+        engine._reserved[seat.seat_id] = seat
     for q in engine._queues.values():
         for heap in q.ready.values():
             heapq.heapify(heap)
