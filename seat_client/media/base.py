@@ -11,7 +11,7 @@ import numpy as np
 from aiortc import VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from seat_client.media.convert import reformat_frame
+from seat_client.media.convert import copy_yuv420p, reformat_frame
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class ThreadedVideoTrack(VideoStreamTrack):
         if frame is None:
             # nothing new captured: repeat the last image in a fresh frame object, because consumers (the
             # encoder, the preview pump) may still hold the previous one and pts must not change under them
-            frame = _copy_frame(self._last_or_blank())
+            frame = copy_yuv420p(self._last_or_blank())
         self._last_sent = frame
         frame.pts = pts
         frame.time_base = time_base
@@ -115,13 +115,3 @@ class ThreadedVideoTrack(VideoStreamTrack):
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=1.0)
-
-
-def _copy_frame(source: av.VideoFrame) -> av.VideoFrame:
-    copy = av.VideoFrame(width=source.width, height=source.height, format=source.format.name)
-    for src, dst in zip(source.planes, copy.planes, strict=True):
-        if src.line_size == dst.line_size:
-            dst.update(bytes(src))
-        else:  # different padding: go through numpy
-            return av.VideoFrame.from_ndarray(source.to_ndarray(), format=source.format.name)
-    return copy

@@ -49,3 +49,20 @@ def frame_to_ndarray(
         height: output height, or the frame's own.
     """
     return reformat_frame(frame, width=width, height=height, format=format).to_ndarray()  # type: ignore[no-any-return]
+
+
+def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Writable (h, w) numpy views of a yuv420p frame's Y, U and V planes (row padding excluded)."""
+    views = []
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)  # type: ignore[call-overload]
+        views.append(rows[:, : plane.width])
+    return views[0], views[1], views[2]
+
+
+def copy_yuv420p(source: av.VideoFrame) -> av.VideoFrame:
+    """A new yuv420p frame with the pixels of ``source`` (one copy per plane; ``source`` is only read)."""
+    copy = av.VideoFrame(width=source.width, height=source.height, format="yuv420p")
+    for src, dst in zip(plane_views(source), plane_views(copy), strict=True):
+        dst[:] = src
+    return copy

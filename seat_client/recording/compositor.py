@@ -11,7 +11,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from seat_client.media.convert import frame_to_ndarray, reformat_frame
+from seat_client.media.convert import frame_to_ndarray, plane_views, reformat_frame
 
 VideoInput = av.VideoFrame | np.ndarray
 
@@ -38,15 +38,6 @@ def to_i420_frame(frame: VideoInput, width: int, height: int) -> av.VideoFrame:
     if isinstance(frame, np.ndarray):
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:, :, :3]), format="bgr24")
     return reformat_frame(frame, width=width, height=height, format="yuv420p")
-
-
-def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Writable (h, w) numpy views of a yuv420p frame's Y, U and V planes (row padding excluded)."""
-    views = []
-    for plane in frame.planes:
-        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)  # type: ignore[call-overload]
-        views.append(rows[:, : plane.width])
-    return views[0], views[1], views[2]
 
 
 def frame_size(frame: VideoInput) -> tuple[int, int]:

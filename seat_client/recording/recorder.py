@@ -23,9 +23,10 @@ from typing import Any
 import av
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from seat_client.media.convert import plane_views
 from seat_client.recording.audio_mixer import AudioMixer
 from seat_client.recording.clock import MediaClock, SystemClock
-from seat_client.recording.compositor import Compositor, VideoInput, plane_views
+from seat_client.recording.compositor import Compositor, VideoInput
 from seat_client.recording.encoder import SegmentEncoder
 from seat_client.recording.spool import SegmentSpool
 from seat_client.recording.watermark import WatermarkPainter, format_watermark_time, mask_customer_id

@@ -7,7 +7,7 @@ import threading
 import av
 import numpy as np
 
-from seat_client.media.convert import frame_to_ndarray
+from seat_client.media.convert import copy_yuv420p, frame_to_ndarray, plane_views
 
 
 def _test_frame() -> av.VideoFrame:
@@ -49,3 +49,14 @@ def test_threads_converting_the_same_frame_each_get_the_right_result() -> None:
         t.join()
     assert mismatches == []
     assert frame.format.name == "yuv420p"  # the shared source frame is untouched
+
+
+def test_copy_is_a_new_frame_with_the_same_pixels_at_padded_widths() -> None:
+    rng = np.random.default_rng(9)
+    source = av.VideoFrame.from_ndarray(rng.integers(0, 255, (242, 322, 3), dtype=np.uint8), format="bgr24")
+    source = source.reformat(format="yuv420p")
+    copy = copy_yuv420p(source)
+    assert copy is not source
+    assert np.array_equal(copy.to_ndarray(), source.to_ndarray())
+    plane_views(copy)[0][:] = 0  # writing the copy leaves the source alone
+    assert source.to_ndarray()[:242].any()

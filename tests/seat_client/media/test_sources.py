@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fractions
+import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from seat_client.media.base import ThreadedVideoTrack
 from seat_client.media.camera import CameraUnavailableError, OpenCVCameraTrack
 from seat_client.media.factory import open_camera, open_microphone
 from seat_client.media.fake import FakeCameraPattern, FakeMicrophoneTone
@@ -113,3 +115,33 @@ def test_bad_microphone_specs() -> None:
     auto = open_microphone("auto")  # no capture device on this machine: the test tone, with a warning
     assert auto is not None
     auto.stop()
+
+
+class StillCamera(ThreadedVideoTrack):
+    """A capture thread that delivers one image and then nothing (a camera that stalls)."""
+
+    def __init__(self) -> None:
+        super().__init__(322, 242)  # rows padded in the frame's planes
+        self.delivered = threading.Event()
+
+    def capture(self) -> np.ndarray | None:
+        if self.delivered.is_set():
+            self._stop_event.wait(0.05)
+            return None
+        self.delivered.set()
+        return np.random.default_rng(5).integers(0, 256, (242, 322, 3), dtype=np.uint8)
+
+
+async def test_a_stalled_camera_repeats_its_last_image_in_new_frames() -> None:
+    camera = StillCamera()
+    try:
+        first = await camera.recv()
+        while camera.frames_captured == 0:  # the first recv may come before the capture thread's image
+            first = await camera.recv()
+        repeats = [await camera.recv() for _ in range(3)]
+    finally:
+        camera.stop()
+    objects = {id(first), *(id(f) for f in repeats)}
+    assert len(objects) == 4  # each a frame of its own: consumers holding an earlier one keep its pts
+    assert len({f.pts for f in [first, *repeats]}) == 4
+    assert all(np.array_equal(f.to_ndarray(), first.to_ndarray()) for f in repeats)

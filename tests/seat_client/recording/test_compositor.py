@@ -6,7 +6,8 @@ import av
 import numpy as np
 import pytest
 
-from seat_client.recording.compositor import Compositor, plane_views
+from seat_client.media.convert import plane_views
+from seat_client.recording.compositor import Compositor
 from seat_client.recording.watermark import WatermarkPainter
 
 from .helpers import pattern_frame
