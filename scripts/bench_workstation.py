@@ -19,7 +19,8 @@ Measured over ``--cpu-seconds`` (15 s by default) once the video is steady:
 * ``event_loop_max_stall_ms``: the longest lateness of a 10 ms asyncio heartbeat on the Qt main thread (goal
   <= 50 ms). Each late beat is split with the main thread's scheduler statistics (``/proc/thread-self/schedstat``)
   into time on a CPU, time runnable but waiting for a CPU (other processes on a shared machine) and the rest
-  (asleep: waiting for the GIL or a lock); ``event_loop_max_stall_less_cpu_wait_ms`` drops the second part;
+  (asleep: waiting for the GIL or a lock); ``event_loop_max_stall_less_cpu_wait_ms`` drops the second part and
+  ``main_thread_max_cpu_between_beats_ms`` is the longest stretch of work the UI thread itself did between beats;
 * what the seat really received (sizes of the decoded customer frames, counted by a media tap) and what Chromium
   sent (``outbound-rtp``: resolution, frame rate, target bitrate, quality limitation reason).
 
@@ -263,6 +264,7 @@ class Heartbeat:
             "event_loop_p99_stall_ms": round(late[int(len(late) * 0.99)], 1),
             "event_loop_stalls_over_50ms": sum(1 for x in late if x > 50),
             "event_loop_max_stall_less_cpu_wait_ms": round(own[-1], 1),
+            "main_thread_max_cpu_between_beats_ms": round(max(b[1] for b in self.beats), 1),
             "heartbeats": len(late),
             "worst_beats": [
                 {
