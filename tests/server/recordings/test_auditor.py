@@ -3,6 +3,7 @@ trails, every access in the trail; takes no calls and changes no seat or queue s
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import subprocess
@@ -20,6 +21,9 @@ from tests.server.conftest import LiveServer, wait_for
 from tests.server.recordings.test_app_recordings import answered_call, record_and_upload
 
 ROOT = Path(__file__).resolve().parents[3]
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def _access(live: LiveServer, sid: str, actor: str) -> list[dict[str, str]]:
@@ -32,8 +36,9 @@ async def test_auditor_searches_plays_and_exports_every_seat_with_each_access_in
 ) -> None:
     live.services.db.set_seat_role("seat-c", "auditor")
     sid = await answered_call(live, "seat-a")
-    cfg = await record_and_upload(live, tmp_path, sid)
     rec = live.app.state.recordings
+    rec.ledger.add_blob(sid, "snapshot", "face_check", PNG, "image/png", {"gate": "face_compare"})
+    cfg = await record_and_upload(live, tmp_path, sid)
     await wait_for(lambda: any(e.kind == "seal" for e in rec.ledger.entries(sid)))
     auditor, teller_b = await live.auth_headers("seat-c"), await live.auth_headers("seat-b")
 
@@ -66,6 +71,8 @@ async def test_auditor_searches_plays_and_exports_every_seat_with_each_access_in
     package = zipfile.ZipFile(io.BytesIO(res.content))
     names = package.namelist()
     assert names[:2] == ["manifest.json", "evidence.mp4"] and names[-1] == "report.json"
+    snapshots = [n for n in names if n.startswith("snapshots/")]
+    assert len(snapshots) == 1 and package.read(snapshots[0]) == PNG
     manifest = json.loads(package.read("manifest.json"))
     assert verify_chain(manifest, rec.keys.seal_key.public_key()) == []
     report = json.loads(package.read("report.json"))
