@@ -239,6 +239,30 @@ def check_font() -> tuple[str, str]:
     return PASS, detail
 
 
+def check_ui_resources() -> tuple[str, str]:
+    """The ring sound and every UI translation the settings offer are present and load."""
+    from PySide6.QtCore import QTranslator
+
+    from seat_client.i18n import DEFAULT_LANGUAGE, LANGUAGES, qm_path
+    from seat_client.resources import resource_path
+
+    try:
+        ring = resource_path("sounds", "ring.wav")
+    except FileNotFoundError as exc:
+        return FAIL, str(exc)
+    if ring.read_bytes()[:4] != b"RIFF":
+        return FAIL, f"{ring} is not a WAV file"
+    loaded = []
+    for language in LANGUAGES:
+        if language == DEFAULT_LANGUAGE:
+            continue
+        path = qm_path(language)
+        if path is None or not QTranslator().load(str(path)):
+            return FAIL, f"translation {language} missing or unreadable ({path})"
+        loaded.append(f"{language} ({path.name})")
+    return PASS, f"ring sound {ring.name}; translations: {', '.join(loaded) or '-'}"
+
+
 def check_model_files() -> tuple[str, str]:
     """Every identity model is present with the SHA-256 recorded at build time (or by the server, from source)."""
     info = build_info()
@@ -477,6 +501,7 @@ SYNC_CHECKS: list[tuple[str, str, Callable[[], tuple[str, str]]]] = [
     ("font", "中文字体", check_font),
     ("codecs", "音视频编解码", check_codecs),
     ("devices", "摄像头/麦克风", check_devices),
+    ("ui_resources", "铃声与界面翻译", check_ui_resources),
 ]
 MODEL_CHECKS: list[tuple[str, str, Callable[[], tuple[str, str]]]] = [
     ("models", "模型文件完整性", check_model_files),

@@ -23,7 +23,7 @@ from tests.installer.tls_fixtures import healthz_server, make_pki
 pytestmark = [pytest.mark.installer, pytest.mark.timeout(1500)]
 
 APP = "videoteller-seat"
-MUST_PASS = ("qt_platform", "font", "codecs", "loopback", "models", "face", "face_mesh", "ocr")
+MUST_PASS = ("qt_platform", "font", "codecs", "ui_resources", "loopback", "models", "face", "face_mesh", "ocr")
 
 
 @dataclass

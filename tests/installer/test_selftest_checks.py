@@ -126,3 +126,13 @@ def test_configured_server_reads_the_settings_file(tmp_path: Path, monkeypatch: 
     settings.write_text(json.dumps({"server_url": "https://vt.bank.example/", "ca_cert": "/etc/ca.pem"}), "utf-8")
     assert configured_server(settings, None) == ("https://vt.bank.example", "/etc/ca.pem")
     assert configured_server(settings, "http://127.0.0.1:9") == ("http://127.0.0.1:9", "/etc/ca.pem")
+
+
+def test_ring_sound_and_translations_are_checked(qapp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    status, detail = selftest.check_ui_resources()
+    assert status == PASS, detail
+    assert "ring.wav" in detail and "en (videoteller_en.qm)" in detail
+    # a bundle without the sounds folder fails the check, and says what is missing
+    monkeypatch.setattr("seat_client.resources.resources_root", lambda: tmp_path)
+    status, detail = selftest.check_ui_resources()
+    assert status == FAIL and "sounds" in detail
