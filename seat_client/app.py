@@ -129,7 +129,6 @@ class _Binder(QObject):
         controller.callEnded.connect(self._ended)
         controller.mediaConnected.connect(self._media)
         controller.message.connect(window.show_message)
-        controller.statsUpdated.connect(self._stats)
         window.state_panel.readyRequested.connect(controller.set_ready)
         window.state_panel.notReadyRequested.connect(controller.set_not_ready)
         window.call_panel.answerRequested.connect(controller.answer)
@@ -173,17 +172,6 @@ class _Binder(QObject):
         self._shot("call-ending")
         self.window.show_idle(message)
         self._shot("ended")
-
-    @Slot(object)
-    def _stats(self, stats: object) -> None:
-        from seat_client.call.session import CallStats
-
-        if isinstance(stats, CallStats):
-            rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "-"
-            fps = f"{stats.recv_fps:.0f}" if stats.recv_fps is not None else "-"
-            self.window.call_panel.show_stats(
-                f"往返时延 {rtt} · 丢包 {stats.loss_percent:.1f}%\n接收 {stats.recv_kbps:.0f} kbps · {fps} 帧/秒"
-            )  # the workstation service also shows it in the video bar
 
 
 def build_seat_app(

@@ -136,7 +136,7 @@ class WorkstationBinder(QObject):
 
     @Slot(object)
     def _call_stats(self, stats: Any) -> None:
-        """The call panel's link-quality lines in the UI language (replacing the app binder's Chinese text)."""
+        """The call panel's link-quality lines, in the UI language."""
         if getattr(stats, "loss_percent", None) is None:
             return
         rtt = f"{stats.rtt_ms:.0f} ms" if getattr(stats, "rtt_ms", None) is not None else "-"

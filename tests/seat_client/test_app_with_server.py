@@ -173,7 +173,15 @@ def test_decline_and_withdrawn_call_return_to_idle(qtbot: QtBot, qasync_loop, se
         assert controller.session is None and controller.calls_completed == 0
 
         # the declined customer keeps their place; offered again once the seat is ready, then gives up waiting
-        if controller.seat_state != "ready" and window.state_panel.ready_button.isEnabled():
+        # (the server's answer to the decline decides: offered again at once, or the seat is made not-ready first)
+        await wait_until(
+            lambda: (
+                window.call_panel.page == "ringing"
+                or (controller.seat_state not in ("ready", "reserved") and window.state_panel.ready_button.isEnabled())
+            ),
+            message="offered again, or not ready after the decline",
+        )
+        if window.call_panel.page != "ringing":
             window.state_panel.ready_button.click()
         await wait_until(lambda: window.call_panel.page == "ringing", message="offered again")
         await customer.close()  # the customer leaves: the offer is withdrawn
