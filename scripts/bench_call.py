@@ -209,6 +209,11 @@ def main() -> int:
         help="seat CPU and event-loop stalls in a 720p30 call, full workstation, face checks at 5 Hz "
         "(scripts/bench_workstation.py; --cpu-seconds defaults to 15 there)",
     )
+    parser.add_argument(
+        "--trace-stalls",
+        action="store_true",
+        help="--workstation-720p: sample the UI thread's stack during each stall (diagnostics; perturbs the figures)",
+    )
     args = parser.parse_args()
     if args.workstation_720p:
         return workstation_main(args)
@@ -275,7 +280,7 @@ def workstation_main(args: argparse.Namespace) -> int:
         proc, url = start_server(Path(tmp) / "data")
         try:
             with loop:
-                results["call"] = loop.run_until_complete(bench_workstation_720p(url, seconds))
+                results["call"] = loop.run_until_complete(bench_workstation_720p(url, seconds, args.trace_stalls))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
