@@ -151,6 +151,10 @@ class SegmentUploader:
                 except UploadRejected as exc:
                     self._quarantine(path, str(exc))
                     break
+                except FileNotFoundError:
+                    # another uploader on the same spool finished it (the file goes once the server has it)
+                    logger.warning("recording segment %s left the spool during its upload; skipped", path.name)
+                    break
                 except (httpx.TransportError, _Retry) as exc:
                     attempt += 1
                     self.stats.retries += 1

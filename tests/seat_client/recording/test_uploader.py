@@ -237,3 +237,36 @@ async def test_conflicting_segment_is_quarantined_not_deleted(
     assert up.stats.quarantined == 1
     assert spool.pending() == []
     assert [p.name for p in (spool.directory / "rejected").iterdir()] == ["rec42_00000.vtseg"]
+
+
+class VanishingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP; when the first upload is created, its file leaves the spool (another uploader finished it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.path = path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/uploads") and self.path.exists():
+            self.path.unlink()
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_segment_that_leaves_the_spool_mid_upload_is_skipped(
+    tmp_path: Path, live: LiveServer, server_key: X25519PrivateKey
+) -> None:
+    spool = SegmentSpool(tmp_path / "spool")
+    files = spool_segments(spool, server_key, count=2, size=200_000)
+    first = spool.pending()[0]
+    up = SegmentUploader(spool, live.url, SEAT1, CHUNK, transport=VanishingTransport(first), sleep=no_sleep)
+    assert await up.drain() == 1  # the vanished one is skipped, the other still goes
+    await up.aclose()
+    assert spool.pending() == []
+    assert live.store is not None
+    stored = live.store.segments_for_session("S42")
+    assert [s.segment_index for s in stored] == [1]
+    assert stored[0].path.read_bytes() == files["rec42_00001.vtseg"]
