@@ -125,7 +125,7 @@ async def wait_until(predicate: Any, timeout: float, what: str, poll: float = 0.
         await asyncio.sleep(poll)
 
 
-async def bench(url: str, calls: int, cpu_seconds: float, camera: str) -> dict[str, Any]:
+async def bench(url: str, calls: int, cpu_seconds: float, camera: str, spool_dir: Path) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from seat_client.app import build_seat_app
@@ -134,7 +134,12 @@ async def bench(url: str, calls: int, cpu_seconds: float, camera: str) -> dict[s
     from server.devtools.sim_customer import SimulatedCustomer
 
     settings = SeatSettings(
-        server_url=url, seat_id="demo", camera=camera, microphone="fake-tone", ice_bind_addresses=["127.0.0.1"]
+        server_url=url,
+        seat_id="demo",
+        camera=camera,
+        microphone="fake-tone",
+        ice_bind_addresses=["127.0.0.1"],
+        recording_spool_dir=str(spool_dir),  # not the user's: another seat client would upload from it
     )
     seat = build_seat_app(settings)
     window, controller = seat.window, seat.controller
@@ -238,7 +243,7 @@ def main() -> int:
         try:
             with loop:
                 results["with_seat_camera"] = loop.run_until_complete(
-                    bench(url, args.calls, args.cpu_seconds, "fake-pattern")
+                    bench(url, args.calls, args.cpu_seconds, "fake-pattern", Path(tmp) / "spool")
                 )
         finally:
             proc.terminate()

@@ -362,8 +362,15 @@ async def bench_workstation_720p(url: str, cpu_seconds: float, trace_stalls: boo
     portrait = cv2.imread(str(resource_path("sandbox", "faces", "obama.jpg")))
     if portrait is None:
         raise FileNotFoundError("sandbox portrait obama.jpg")
+    workdir = tempfile.TemporaryDirectory(prefix="vt-bench-")
     settings = SeatSettings(
-        server_url=url, seat_id="demo", camera="fake-pattern", microphone="fake-tone", ice_bind_addresses=["127.0.0.1"]
+        server_url=url,
+        seat_id="demo",
+        camera="fake-pattern",
+        microphone="fake-tone",
+        ice_bind_addresses=["127.0.0.1"],
+        # its own 双录 spool: the default one is per user, and another seat client would upload (and delete) from it
+        recording_spool_dir=str(Path(workdir.name) / "spool"),
     )
     seat = build_seat_app(settings)
     window, controller, service = seat.window, seat.controller, seat.workstation
@@ -382,7 +389,7 @@ async def bench_workstation_720p(url: str, cpu_seconds: float, trace_stalls: boo
     window.state_panel.ready_button.click()
     await until(lambda: controller.seat_state == "ready", 10, "ready")
     result: dict[str, Any] = {"machine_load_at_start": _machine_load()}
-    with tempfile.TemporaryDirectory(prefix="vt-bench-") as tmp:
+    with workdir as tmp:
         # the same person as the ID portrait, another photo
         clip = write_face_clip(Path(tmp) / "customer.y4m", resource_path("sandbox", "faces", "obama2.jpg"))
         async with async_playwright() as playwright:
@@ -456,7 +463,7 @@ async def bench_workstation_720p(url: str, cpu_seconds: float, trace_stalls: boo
                 await until(lambda: window.call_panel.page != "in_call", 10, "ended")
             finally:
                 await browser.close()
-    await seat.close()
+        await seat.close()  # before the directory goes: the recorder and the uploader still use the spool
     result["goals"] = {
         "cpu_at_most_40pct": result.get("cpu_fraction_of_one_core", 1.0) <= 0.40,
         "no_stall_over_50ms": (result.get("event_loop_max_stall_ms") or 1e9) <= 50.0,
