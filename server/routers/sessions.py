@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 import wire
-from server.deps import SeatDep, ServicesDep
+from server.deps import AuthenticatedSeat, SeatDep, Services, ServicesDep
+from server.recordings.access import VIEW_ALL_ROLES
 from server.wrap_up import WrapUpRefused, notes_from_trail, save_notes
 from wire.wrap_up import WrapUpNotes, WrapUpNotesRequest
 
@@ -41,12 +43,51 @@ async def get_session(session_id: str, _auth: SeatDep, services: ServicesDep) ->
     return _record(row, services)
 
 
-@router.get("/api/sessions/{session_id}/events")
-async def session_events(session_id: str, _auth: SeatDep, services: ServicesDep) -> list[dict[str, Any]]:
-    """A session's trail, oldest first: ``{event_id, session_id, at, kind, detail}``."""
-    if services.db.get_session(session_id) is None:
+TRAIL_ACCESS_ACTION = "trail"
+"""``action`` of the ``access`` entry a trail read by another seat (or a refused one) leaves in the session's chain."""
+
+
+def _read_trail(
+    services: Services, ledger: Any, auth: AuthenticatedSeat, session_id: str, purpose: str
+) -> list[dict[str, Any]]:
+    """The trail under the recordings' rule (see :mod:`server.recordings.access`). Blocking (database, ledger)."""
+    row = services.db.get_session(session_id)
+    if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "会话不存在")
-    return services.db.events(session_id)
+    actor = auth.seat.seat_id
+    if row.get("seat_id") == actor:
+        return services.db.events(session_id)  # the seat's own call: no access entry, as for any own read
+    if ledger is None:  # a read by someone else must be logged: refuse rather than read unlogged
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "服务正在启动,请稍后重试")
+    if auth.seat.role not in VIEW_ALL_ROLES:
+        ledger.log_access(session_id, actor, TRAIL_ACCESS_ACTION, purpose, "denied")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "无权查看该会话的轨迹,只能查看本坐席受理的会话")
+    events = services.db.events(session_id)
+    ledger.log_access(session_id, actor, TRAIL_ACCESS_ACTION, purpose, f"granted: {len(events)} event(s)")
+    return events
+
+
+@router.get("/api/sessions/{session_id}/events")
+async def session_events(
+    session_id: str,
+    request: Request,
+    auth: SeatDep,
+    services: ServicesDep,
+    purpose: str = Query(default="", max_length=200),
+) -> list[dict[str, Any]]:
+    """A session's trail, oldest first: ``{event_id, session_id, at, kind, detail}``.
+
+    Who may read it follows the recordings' rule: a ``teller`` only the sessions it handled (``sessions.seat_id``),
+    ``supervisor``/``admin``/``auditor`` any. Every read by a seat other than the session's own, and every refusal,
+    is an ``access`` entry (``action: trail``, with ``purpose``) in the session's evidence chain.
+
+    Raises:
+        HTTPException: 404 unknown session; 403 another seat's session for a teller (logged); 503 while the evidence
+            ledger is not ready.
+    """
+    recordings = getattr(request.app.state, "recordings", None)
+    ledger = getattr(recordings, "ledger", None)
+    return await run_in_threadpool(_read_trail, services, ledger, auth, session_id[:128], purpose)
 
 
 @router.put("/api/sessions/{session_id}/wrap-up", response_model=WrapUpNotes)
