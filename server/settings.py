@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from server.db import SEAT_ROLES
 from server.versions import VersionPolicy
 
 if TYPE_CHECKING:
@@ -53,10 +54,17 @@ class SeedSeat(BaseModel):
     seat_id: str = Field(min_length=1, max_length=64)
     display_name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
-    role: Literal["teller", "supervisor", "admin"] = "teller"
+    role: str = Field(default="teller", description="one of server.db.SEAT_ROLES (auditor: 稽核, takes no calls)")
     skills: list[str] | None = Field(
         default=None, description='技能组 "queue[:proficiency[:primary|backup|expert]]"; None: every queue, primary'
     )
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, role: str) -> str:
+        if role not in SEAT_ROLES:
+            raise ValueError(f"unknown seat role {role!r} (expected one of {', '.join(SEAT_ROLES)})")
+        return role
 
 
 def _default_dev_seats() -> list[SeedSeat]:
@@ -107,6 +115,9 @@ class Settings(BaseModel):
         client_versions: staged seat-client upgrades (灰度升级, TOML table ``[client_versions]``, see
             ``server/versions.py``): recommended and minimum client version per seat group; a seat below the
             minimum signs in but may not go ready.
+        recording_playback_cache_mb: bound (MiB) of the 点播 fragment cache (``server.recordings.playback``): remuxed
+            segment fragments kept for range requests, least recently used dropped first; a 10 s 720p segment is
+            about 6 MB, so the default 64 keeps about ten. Memory stays bounded whatever the number of viewers.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -141,6 +152,7 @@ class Settings(BaseModel):
     capture_timeout_s: float = Field(default=10.0, gt=0, le=120)
     id_image_max_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=32 * 1024 * 1024)
     client_versions: VersionPolicy = Field(default_factory=VersionPolicy)
+    recording_playback_cache_mb: int = Field(default=64, ge=8, le=65536)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -224,6 +236,7 @@ _ENV_FIELDS = {
     "bank_adapter",
     "bank_timeout_s",
     "face_threshold",
+    "recording_playback_cache_mb",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

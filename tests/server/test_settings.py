@@ -91,3 +91,56 @@ def test_fast_password_hashing_only_in_dev_mode() -> None:
     with pytest.raises(SettingsError, match="dev_fast"):
         load_settings(environ={"VT_SECRET_KEY": GOOD_SECRET, "VT_PASSWORD_HASH_PROFILE": "dev_fast"})
     assert load_settings(environ={"VT_DEV_MODE": "1", "VT_PASSWORD_HASH_PROFILE": "dev_fast"}).dev_mode
+
+
+def test_playback_cache_bound_is_a_typed_setting_from_toml_or_environment(tmp_path: Path) -> None:
+    assert Settings(dev_mode=True).recording_playback_cache_mb == 64
+    config = tmp_path / "server.toml"
+    config.write_text("dev_mode = true\nrecording_playback_cache_mb = 256\n", encoding="utf-8")
+    assert load_settings(config, environ={}).recording_playback_cache_mb == 256
+    env = {"VT_DEV_MODE": "1", "VT_RECORDING_PLAYBACK_CACHE_MB": "32"}
+    assert load_settings(config, environ=env).recording_playback_cache_mb == 32  # environment beats the file
+    for bad in ("0", "4", "-1", "lots", "65537"):
+        with pytest.raises(SettingsError, match="recording_playback_cache_mb"):
+            load_settings(environ={"VT_DEV_MODE": "1", "VT_RECORDING_PLAYBACK_CACHE_MB": bad})
+
+
+def test_seed_seat_roles_are_the_databases_roles_auditor_included(tmp_path: Path) -> None:
+    from server.db import SEAT_ROLES
+
+    config = tmp_path / "server.toml"
+    seats = "".join(
+        f'[[dev_seed_seats]]\nseat_id = "{role}1"\ndisplay_name = "{role}"\npassword = "pw123456"\nrole = "{role}"\n'
+        for role in SEAT_ROLES
+    )
+    config.write_text("dev_mode = true\n" + seats, encoding="utf-8")
+    loaded = load_settings(config, environ={})
+    assert [seat.role for seat in loaded.dev_seed_seats] == list(SEAT_ROLES)
+    assert "auditor" in SEAT_ROLES
+    config.write_text(
+        'dev_mode = true\n[[dev_seed_seats]]\nseat_id = "x"\ndisplay_name = "x"\npassword = "pw"\nrole = "boss"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SettingsError, match="unknown seat role 'boss'"):
+        load_settings(config, environ={})
+
+
+async def test_server_applies_the_cache_bound_and_seeds_an_auditor(tmp_path: Path) -> None:
+    """Through the running app: the playback service gets the configured bound; the seeded auditor gets its role,
+    signs in and is refused ready (示闲)."""
+    from server.settings import SeedSeat
+    from tests.server.conftest import SEEDS, make_settings, start_server, stop_server
+
+    auditor = SeedSeat(seat_id="aud-1", display_name="稽核员", password="pw-aud-1", role="auditor")
+    live = await start_server(make_settings(tmp_path, recording_playback_cache_mb=16, dev_seed_seats=[*SEEDS, auditor]))
+    try:
+        assert live.app.state.recordings.playback.cache.limit_bytes == 16 * 1024 * 1024
+        seat = live.services.db.get_seat("aud-1")
+        assert seat is not None and seat.role == "auditor"
+        token = await live.login("aud-1", "pw-aud-1")
+        ws = await live.open_ws(f"/ws/seat?token={token}")
+        await ws.expect("welcome")
+        await ws.send({"type": "set_state", "state": "ready"})
+        assert "稽核" in (await ws.expect("error", code="role_takes_no_calls"))["message"]
+    finally:
+        await stop_server(live)
