@@ -70,12 +70,18 @@ _KIND_CONSULT = OfferKind.CONSULT
 _KIND_CUSTOMER = OfferKind.CUSTOMER
 _KIND_TRANSFER = OfferKind.TRANSFER
 _WORKING = frozenset({_READY, _RESERVED, _IN_CALL, _WRAP_UP})
-_FLAGS = {state: (int(state in _WORKING), int(state is not _OFFLINE)) for state in SeatState}
+# (working, staffed) per state; states with equal flags share one tuple, so "did they change" is an identity test
+_FLAG_VALUES = {(w, s): (w, s) for w in (0, 1) for s in (0, 1)}
+_FLAGS = {state: _FLAG_VALUES[int(state in _WORKING), int(state is not _OFFLINE)] for state in SeatState}
 _ROUTABLE = (SkillRole.PRIMARY, SkillRole.BACKUP)
 _CONSULT_ROLES = (SkillRole.EXPERT, SkillRole.PRIMARY, SkillRole.BACKUP)
 
-# deadline kinds
-_RING, _WRAP, _OVERFLOW, _GRACE, _NOSEAT = range(5)
+# timer kinds (ring timeouts need none: see RoutingEngine._first_ring)
+_WRAP, _OVERFLOW, _GRACE, _NOSEAT = range(4)
+_INF = float("inf")
+_heappush = heapq.heappush
+_heappop = heapq.heappop
+_heapreplace = heapq.heapreplace
 
 _REJECT_MESSAGES = {
     "full": "当前「{name}」排队人数已满，请稍后再拨，或通过手机银行预约办理。",
@@ -106,7 +112,11 @@ class RoutingEngine:
         self._min_ring = min((cfg.ring_timeout_s for cfg in config.queues.values()), default=0.0)
         self._seq = itertools.count(1)
         self._order = itertools.count(1)
-        self._reserved: dict[str, Seat] = {}
+        self._reserved: dict[str, Seat] = {}  # ringing seats, in the order they started ringing
+        self._ring_due = _INF  # no ring timeout falls due before this (a lower bound; see _first_ring)
+        # Nothing timed is due before _wake (a lower bound of the timers, the ring timeouts and the sweeper; -inf
+        # while decisions are carried): the hot events check it inline instead of calling _clock.
+        self._wake = -_INF
         self._changed: set[str] = set()
         self._position_notices = {qid: PositionsChanged(qid) for qid in config.queues}  # immutable, shared
         self._now = float("-inf")
@@ -124,6 +134,9 @@ class RoutingEngine:
             return self._now
         best = self._timers.next_valid(self._due_valid)
         if self._reserved:
+            ring = self._first_ring()
+            if ring is not None and (best is None or ring.ring_deadline < best):
+                best = ring.ring_deadline
             # The sweeper is due only when some reservation could be overdue (the ring deadline normally fires
             # first, so this matters only if that deadline was lost). Reservations are kept in the order they were
             # made, so none after one made later than the best found so far minus the shortest timeout can be
@@ -160,9 +173,15 @@ class RoutingEngine:
     def _refuse(self, out: list[Decision], code: str, message: str) -> NoReturn:
         """Refuse an event after the clock advanced: what the clock decided is delivered with the next call."""
         self._carry.extend(self._finish(out))
+        if self._carry:
+            self._wake = -_INF
         raise RoutingError(code, message)
 
     def _clock(self, now: float, out: list[Decision]) -> None:
+        """Catch up with ``now``: deliver carried decisions, fire what fell due, run the sweeper when it is time.
+
+        The hot events test ``now >= self._wake or now < self._now`` inline and only call this when it holds.
+        """
         if self._carry:
             out.extend(self._carry)
             self._carry.clear()
@@ -170,24 +189,71 @@ class RoutingEngine:
             logger.debug("routing clock went back from %.3f to %.3f; using %.3f", self._now, now, self._now)
             now = self._now
         self._now = now
-        timers = self._timers
-        if now >= timers.due:
-            while (item := timers.pop_due(now)) is not None:
-                self._fire(item[2], item[3], item[4], item[0], out)
+        if now >= self._timers.due or now >= self._ring_due:
+            self._fire_due(now, out)
         if now >= self._next_sweep:
             if self._reserved:
                 self._sweep(now, out)
             self._next_sweep = now + self.config.sweep_interval_s
+        self._rewake()
+
+    def _rewake(self) -> None:
+        due = self._timers.due
+        if self._ring_due < due:
+            due = self._ring_due
+        if self._next_sweep < due:
+            due = self._next_sweep
+        self._wake = -_INF if self._carry else due
+
+    def _fire_due(self, now: float, out: list[Decision]) -> None:
+        """Fire every timed rule due at or before ``now``, earliest first (timers before ring timeouts on a tie)."""
+        timers = self._timers
+        while True:
+            ring: Seat | None = None
+            ring_at = _INF
+            if self._ring_due <= now:
+                ring = self._first_ring()
+                ring_at = self._ring_due
+            limit = ring_at if ring_at < now else now
+            if timers.due <= limit:
+                item = timers.pop_due(limit)
+                if item is not None:
+                    self._fire(item[2], item[3], item[4], item[0], out)
+                    continue
+            if ring is None or ring_at > now:
+                return
+            self._ring_timeout(ring, ring_at, out, "ring_timeout")
+
+    def _first_ring(self) -> Seat | None:
+        """The ringing seat whose ring timeout falls due first; makes ``_ring_due`` exact.
+
+        Ring timeouts need no timers: seats are kept in ``_reserved`` in the order they started ringing, each with
+        its ``ring_deadline``, so answering or withdrawing an offer leaves nothing behind. A seat that started
+        ringing later than the best deadline found so far minus the shortest ring timeout cannot ring out earlier,
+        so the scan usually stops at the first seat.
+        """
+        best: Seat | None = None
+        best_at = _INF
+        floor = self._min_ring
+        for seat in self._reserved.values():
+            if seat.since + floor >= best_at:
+                break
+            if seat.ring_deadline < best_at:
+                best, best_at = seat, seat.ring_deadline
+        self._ring_due = best_at
+        return best
 
     def _schedule(self, at: float, kind: int, obj: Any, token: int, span: float | None = None) -> None:
         """Arm a timer; ``span`` is its length when it counts from the engine's clock (see :mod:`.timers`)."""
         self._timers.add(at, kind, obj, token, span)
+        if at < self._wake:
+            self._wake = at
 
     @staticmethod
     def _due_valid(item: tuple[float, int, int, Any, int]) -> bool:
         """Whether a deadline still means something (cheap pre-check; :meth:`_fire` re-checks)."""
         _, _, kind, obj, token = item
-        if kind in (_RING, _WRAP):
+        if kind == _WRAP:
             return bool(obj.version == token)
         if kind == _OVERFLOW:
             return bool(obj.heap_token == token and obj.state is _WAITING)
@@ -196,10 +262,7 @@ class RoutingEngine:
         return bool(obj.noseat_token == token)
 
     def _fire(self, kind: int, obj: Any, token: int, at: float, out: list[Decision]) -> None:
-        if kind == _RING:
-            if obj.version == token and obj.state is _RESERVED:
-                self._ring_timeout(obj, at, out, "ring_timeout")
-        elif kind == _WRAP:
+        if kind == _WRAP:
             if obj.version == token and obj.state is _WRAP_UP:
                 self._seat_free(obj, at, out)
         elif kind == _OVERFLOW:
@@ -295,15 +358,22 @@ class RoutingEngine:
     def seat_set_ready(self, seat_id: str, now: float) -> list[Decision]:
         """The teller shows ready (示闲); during wrap-up this ends it early. While ringing or talking it cancels a
         pending not-ready."""
-        seat = self._seat(seat_id)
+        seat = self._seats.get(seat_id) or self._seat(seat_id)
         if seat.state is _OFFLINE:  # timers never sign a seat in or out
             raise RoutingError("not_logged_in", "坐席未签入，请先签入")
         out: list[Decision] = []
-        self._clock(now, out)
+        if now >= self._wake or now < self._now:  # something may be due: the full _clock
+            self._clock(now, out)
+            now = self._now
+        else:
+            self._now = now
         seat.pending_not_ready = None
-        if seat.state in (_NOT_READY, _WRAP_UP):
-            self._dispatch_seat(seat, self._now, out)
-        return self._finish(out)
+        state = seat.state
+        if state is _NOT_READY or state is _WRAP_UP:
+            self._dispatch_seat(seat, now, out)
+        if self._changed:
+            self._positions_changed(out)
+        return out
 
     def seat_set_not_ready(self, seat_id: str, reason: str, now: float) -> list[Decision]:
         """The teller shows not ready (示忙) with a reason code; while ringing or talking it applies after the call."""
@@ -311,16 +381,23 @@ class RoutingEngine:
             raise RoutingError(
                 "bad_reason", f"示忙原因 {reason!r} 无效，可选:{'、'.join(self.config.not_ready_reasons)}"
             )
-        seat = self._seat(seat_id)
+        seat = self._seats.get(seat_id) or self._seat(seat_id)
         if seat.state is _OFFLINE:
             raise RoutingError("not_logged_in", "坐席未签入，请先签入")
         out: list[Decision] = []
-        self._clock(now, out)
-        if seat.state in (_RESERVED, _IN_CALL):
+        if now >= self._wake or now < self._now:  # something may be due: the full _clock
+            self._clock(now, out)
+            now = self._now
+        else:
+            self._now = now
+        state = seat.state
+        if state is _RESERVED or state is _IN_CALL:
             seat.pending_not_ready = reason
         else:
-            self._set_seat(seat, _NOT_READY, reason, self._now, out)
-        return self._finish(out)
+            self._set_seat(seat, _NOT_READY, reason, now, out)
+        if self._changed:
+            self._positions_changed(out)
+        return out
 
     def seat_logout(self, seat_id: str, now: float) -> list[Decision]:
         """The seat signs out (签出); a ringing offer goes back to the queue. Refused during a call."""
@@ -343,10 +420,14 @@ class RoutingEngine:
 
     def seat_answer(self, seat_id: str, session_id: str, now: float) -> list[Decision]:
         """The ringing seat answers (接听)."""
-        seat = self._seat(seat_id)
+        seat = self._seats.get(seat_id) or self._seat(seat_id)
         out: list[Decision] = []
-        self._clock(now, out)
-        at = self._now
+        if now >= self._wake or now < self._now:  # something may be due: the full _clock
+            self._clock(now, out)
+            now = self._now
+        else:
+            self._now = now
+        at = now
         if seat.state is not _RESERVED or seat.session_id != session_id:
             self._refuse(out, "not_offered", "该来电已不再振铃(可能已超时、被撤回或已由他人接听)")
         customer = self._customers[session_id]
@@ -364,10 +445,12 @@ class RoutingEngine:
             q.answered += 1
             wait = at - customer.arrival
             q.wait_sum += wait
-            if wait <= q.cfg.service_level_s:
+            if wait <= q.service_level_s:
                 q.within_sl += 1
         out.append(Connected(session_id, seat_id, kind))
-        return self._finish(out)
+        if self._changed:
+            self._positions_changed(out)
+        return out
 
     def seat_decline(self, seat_id: str, session_id: str, now: float) -> list[Decision]:
         """The ringing seat declines (拒接): it goes not-ready (``declined``); the customer keeps their place."""
@@ -437,8 +520,12 @@ class RoutingEngine:
         if q is None:
             raise RoutingError("unknown_queue", f"队列 {qid!r} 不存在")
         out: list[Decision] = []
-        self._clock(now, out)
-        at = self._now
+        if now >= self._wake or now < self._now:  # something may be due: the full _clock
+            self._clock(now, out)
+            now = self._now
+        else:
+            self._now = now
+        at = now
         q.arrived += 1
         # positional: a keyword call of the 20-field constructor costs twice as much
         customer = Customer(
@@ -474,22 +561,30 @@ class RoutingEngine:
                 customer.queue_id = target.qid
                 customer.key = target.key_of(star, customer.arrival)
                 self._disconnect(customer, at)
-        return self._finish(out)
+        if self._changed:
+            self._positions_changed(out)
+        return out
 
     def customer_leave(self, session_id: str, now: float) -> list[Decision]:
         """The customer gives up (离队) or hangs up; unknown or finished sessions are ignored."""
         customer = self._customers.get(session_id)
         out: list[Decision] = []
-        self._clock(now, out)
+        if now >= self._wake or now < self._now:  # something may be due: the full _clock
+            self._clock(now, out)
+            now = self._now
+        else:
+            self._now = now
         if customer is None:
             return self._finish(out)
         if customer.state is _CONNECTED:
-            self._end_call(customer, self._now, out, EndReason.CUSTOMER_HANGUP, emit=False)
+            self._end_call(customer, now, out, EndReason.CUSTOMER_HANGUP, emit=False)
         else:
             self._end_customer(
                 customer, out, EndReason.CUSTOMER_LEFT_QUEUE, "您已取消排队。", abandoned=True, emit=False
             )
-        return self._finish(out)
+        if self._changed:
+            self._positions_changed(out)
+        return out
 
     def customer_disconnected(self, session_id: str, now: float) -> list[Decision]:
         """The customer's page dropped. Waiting or ringing: they keep their place for ``reconnect_grace_s``. In a
@@ -535,9 +630,17 @@ class RoutingEngine:
         if customer is None or customer.state is not _CONNECTED:
             raise RoutingError("not_in_call", "该会话不在通话中")
         out: list[Decision] = []
-        self._clock(now, out)
-        self._end_call(customer, self._now, out, reason, emit=False)
-        return self._finish(out)
+        if now >= self._wake or now < self._now:  # something may be due: the full _clock
+            self._clock(now, out)
+            now = self._now
+        else:
+            self._now = now
+        self._end_leg(customer, now, out)
+        customer.state = _ENDED
+        del self._customers[session_id]
+        if self._changed:
+            self._positions_changed(out)
+        return out
 
     def transfer_to_queue(self, session_id: str, queue_id: str, now: float) -> list[Decision]:
         """The seat transfers the session (转接) to another queue, where the customer waits at the front."""
@@ -578,7 +681,7 @@ class RoutingEngine:
         self._end_leg(customer, at, out)
         customer.tier = 0
         customer.entered_at = at
-        self._offer(customer, target, _KIND_TRANSFER, at, out)
+        self._reserve(target, customer, _KIND_TRANSFER, at, out)
         return self._finish(out)
 
     def invite_consult(
@@ -675,7 +778,7 @@ class RoutingEngine:
             return None
         q = self._queues[customer.queue_id]
         mine = (customer.tier, -customer.key, customer.arrival, customer.order)
-        ahead = sum(1 for e in q.heap if self._valid(e) and e[:4] < mine)
+        ahead = sum(1 for e in q.live_entries() if e[:4] < mine)
         return PositionUpdate(session_id, q.cfg.queue_id, ahead + 1, q.waiting, q.estimate_wait(ahead + 1))
 
     def live_score(self, session_id: str, now: float) -> float:
@@ -698,7 +801,7 @@ class RoutingEngine:
         if seat is not None:
             return Preview("offer", target.cfg.queue_id, path, seat_id=seat.seat_id)
         mine = (1, -target.key_of(star, now), now, float("inf"))
-        ahead = sum(1 for e in target.heap if self._valid(e) and e[:4] < mine)
+        ahead = sum(1 for e in target.live_entries() if e[:4] < mine)
         return Preview(
             "queue", target.cfg.queue_id, path, position=ahead + 1, estimated_wait_s=target.estimate_wait(ahead + 1)
         )
@@ -720,41 +823,66 @@ class RoutingEngine:
     # internals: queues
     # ---------------------------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _valid(entry: tuple[Any, ...]) -> bool:
-        customer = entry[5]
-        return customer.heap_token == entry[4] and customer.state is _WAITING
-
     def _head(self, q: _Queue) -> tuple[Any, ...] | None:
+        """The queue's first live entry (``q.heap[0]``), dropping dead ones from the front; None when empty."""
         heap = q.heap
         while heap:
             entry = heap[0]
             customer = entry[5]
             if customer.heap_token == entry[4] and customer.state is _WAITING:
                 return entry
-            heapq.heappop(heap)
+            self._pop_head(q)
         return None
 
+    @staticmethod
+    def _pop_head(q: _Queue) -> tuple[Any, ...]:
+        """Remove and return ``q.heap[0]``; a bucket's head is replaced in the heap by the bucket's next entry."""
+        heap = q.heap
+        entry = heap[0]
+        bucket = entry[6]
+        if bucket is not None:
+            bucket.popleft()
+            if bucket:
+                _heapreplace(heap, bucket[0])
+            else:
+                _heappop(heap)
+        else:
+            _heappop(heap)
+        q.stored -= 1
+        return entry
+
     def _ordered(self, q: _Queue) -> list[Customer]:
-        return [e[5] for e in sorted(e for e in q.heap if self._valid(e))]
+        return [e[5] for e in sorted(q.live_entries())]
 
     def _enqueue(self, customer: Customer, q: _Queue, at: float) -> None:
-        qid = q.qid
-        customer.queue_id = qid
-        key = customer.key = q.base + q.w_star * customer.star - q.w_age * customer.arrival
+        qid = customer.queue_id = q.qid
+        arrival = customer.arrival
+        key = customer.key = q.base + q.w_star * customer.star - q.w_age * arrival
         customer.state = _WAITING
         customer.seat_id = None
-        token = next(self._seq)
-        customer.heap_token = token
-        heap = q.heap
-        heapq.heappush(heap, (customer.tier, -key, customer.arrival, customer.order, token, customer))
-        q.waiting += 1
+        token = customer.heap_token = next(self._seq)
+        tier = customer.tier
+        order = customer.order
+        # in serving order behind the last of its tier and star: append to that FIFO bucket (see queue_state)
+        bucket = q.buckets[tier * 8 + customer.star]
+        if not bucket:
+            entry = (tier, -key, arrival, order, token, customer, bucket)
+            bucket.append(entry)
+            _heappush(q.heap, entry)
+        else:
+            tail = bucket[-1]
+            if arrival > tail[2] or (arrival == tail[2] and order > tail[3]):
+                bucket.append((tier, -key, arrival, order, token, customer, bucket))
+            else:
+                _heappush(q.heap, (tier, -key, arrival, order, token, customer, None))
+        stored = q.stored = q.stored + 1
+        waiting = q.waiting = q.waiting + 1
         self._changed.add(qid)
-        if len(heap) > 2 * q.waiting + 64:
-            q.heap = [e for e in heap if self._valid(e)]
-            heapq.heapify(q.heap)
-        if q.max_wait_s is not None:
-            self._timers.add(customer.entered_at + q.max_wait_s, _OVERFLOW, customer, token, q.max_wait_s)
+        if stored > 2 * waiting + 64:  # too many dead entries
+            q.compact()
+        limit = q.max_wait_s
+        if limit is not None:
+            self._schedule(customer.entered_at + limit, _OVERFLOW, customer, token, limit)
 
     def _unwait(self, customer: Customer) -> None:
         """Take a waiting customer out of their queue (the heap entry dies lazily)."""
@@ -774,7 +902,7 @@ class RoutingEngine:
         seat = self._best_seat(q, _ROUTABLE) if q.ready_primary or q.ready_backup else None
         if seat is not None:
             customer.key = q.key_of(customer.star, customer.arrival)
-            self._offer(customer, seat, _KIND_CUSTOMER, at, out)
+            self._reserve(seat, customer, _KIND_CUSTOMER, at, out)
         else:
             self._enqueue(customer, q, at)
             out.append(Queued(customer.session_id, qid, front or customer.tier == 0))
@@ -892,12 +1020,12 @@ class RoutingEngine:
         session_id: str | None = None,
     ) -> None:
         old = seat.state
-        was_working, was_in = _FLAGS[old]
-        now_working, now_in = _FLAGS[state]
-        if was_working != now_working or was_in != now_in:
-            dw = now_working - was_working
-            dl = now_in - was_in
-            for q in self._routable[seat.seat_id]:
+        seat_id = seat.seat_id
+        was, new = _FLAGS[old], _FLAGS[state]
+        if was is not new:  # the seat joins or leaves the working/staffed counts of its queues
+            dw = new[0] - was[0]
+            dl = new[1] - was[1]
+            for q in self._routable[seat_id]:
                 q.working += dw
                 if dl:
                     q.staffed += dl
@@ -909,14 +1037,14 @@ class RoutingEngine:
                     elif dl > 0 and q.staffed == 1:
                         q.noseat_token += 1
         if old is _RESERVED:
-            del self._reserved[seat.seat_id]
+            del self._reserved[seat_id]
         if state is _RESERVED:
-            self._reserved[seat.seat_id] = seat
+            self._reserved[seat_id] = seat
         seat.state = state
         seat.reason = reason
         seat.since = at
         seat.version += 1
-        change = SeatStateChanged(seat.seat_id, state, reason, at, session_id)
+        change = SeatStateChanged(seat_id, state, reason, at, session_id)
         seat.history.append(change)
         out.append(change)
 
@@ -954,34 +1082,34 @@ class RoutingEngine:
         """The seat is free: offer it the best head among its queues, else make it ready."""
         best: tuple[Any, ...] | None = None  # the best head's heap entry
         best_q: _Queue | None = None
-        best_score = 0.0
-        waiting = _WAITING
-        pop = heapq.heappop
+        best_neg = 0.0
         for q in self._routable[seat.seat_id]:
             heap = q.heap
-            while heap:  # drop dead entries from the top (lazy deletion)
-                entry = heap[0]
-                customer = entry[5]
-                if customer.heap_token == entry[4] and customer.state is waiting:
-                    break
-                pop(heap)
-            else:
+            if not heap:
                 continue
-            # rank (tier, -live score, arrival, order), compared field by field without building a tuple
-            score = customer.key + q.w_age * at
+            entry = heap[0]
+            customer = entry[5]
+            if customer.heap_token != entry[4] or customer.state is not _WAITING:
+                head = self._head(q)  # drop dead entries from the top (lazy deletion)
+                if head is None:
+                    continue
+                entry = head
+            # rank (tier, -live score, arrival, order), field by field: entry[1] is -key, and
+            # -key - w_age*now == -(key + w_age*now) exactly (negation is exact in IEEE arithmetic)
+            neg = entry[1] - q.w_age * at
             if best is not None:
                 if entry[0] != best[0]:
                     if entry[0] > best[0]:
                         continue
-                elif score < best_score or (score == best_score and (entry[2], entry[3]) >= (best[2], best[3])):
+                elif neg > best_neg or (neg == best_neg and (entry[2], entry[3]) >= (best[2], best[3])):
                     continue
-            best, best_q, best_score = entry, q, score
+            best, best_q, best_neg = entry, q, neg
         if best_q is not None:
-            customer = pop(best_q.heap)[5]
+            customer = self._pop_head(best_q)[5]
             best_q.waiting -= 1
             customer.heap_token = 0
             self._changed.add(best_q.qid)
-            self._offer(customer, seat, _KIND_CUSTOMER, at, out)
+            self._reserve(seat, customer, _KIND_CUSTOMER, at, out)
             return
         if seat.state is not _READY:
             self._set_seat(seat, _READY, None, at, out)
@@ -989,18 +1117,23 @@ class RoutingEngine:
             self._index_ready(seat)
 
     def _reserve(self, seat: Seat, customer: Customer, kind: OfferKind, at: float, out: list[Decision]) -> None:
-        seat.session_id = customer.session_id
+        """Ring ``seat`` for ``customer`` (for ``CONSULT``: into the customer's running call)."""
+        session_id = customer.session_id
+        if kind is not _KIND_CONSULT:
+            customer.state = _OFFERED
+            customer.seat_id = seat.seat_id
+            customer.offered_at = at
+        seat.session_id = session_id
         seat.offer_kind = kind
-        self._set_seat(seat, _RESERVED, None, at, out, customer.session_id)
-        timeout = self._queues[customer.queue_id].cfg.ring_timeout_s
-        self._timers.add(at + timeout, _RING, seat, seat.version, timeout)
-        out.append(OfferCall(customer.session_id, seat.seat_id, customer.queue_id, kind, timeout, customer.arrival))
-
-    def _offer(self, customer: Customer, seat: Seat, kind: OfferKind, at: float, out: list[Decision]) -> None:
-        customer.state = _OFFERED
-        customer.seat_id = seat.seat_id
-        customer.offered_at = at
-        self._reserve(seat, customer, kind, at, out)
+        self._set_seat(seat, _RESERVED, None, at, out, session_id)
+        queue_id = customer.queue_id
+        timeout = self._queues[queue_id].ring_timeout_s
+        deadline = seat.ring_deadline = at + timeout
+        if deadline < self._ring_due:
+            self._ring_due = deadline
+            if deadline < self._wake:
+                self._wake = deadline
+        out.append(OfferCall(session_id, seat.seat_id, queue_id, kind, timeout, customer.arrival))
 
     def _seat_free(self, seat: Seat, at: float, out: list[Decision]) -> None:
         """The seat finished (wrap-up over, offer withdrawn, consult over): not-ready if asked, else dispatch."""
@@ -1097,16 +1230,24 @@ class RoutingEngine:
         q = self._queues[customer.queue_id]
         if customer.consult_seat_id is not None:
             self._stop_consult(customer, at, out, "call_ended")
-        q.record_handle(at - seat.since + q.cfg.wrap_up_s)
+        wrap_up = q.wrap_up_s
+        handle = at - seat.since + wrap_up  # the wait estimator's handle time (QueueState.record_handle, inlined)
+        times = q.handle_times
+        if len(times) == q.window:
+            q.handle_sum -= times[0]
+        times.append(handle)
+        q.handle_sum += handle
         seat.session_id = None
         seat.offer_kind = None
         customer.seat_id = None
-        if q.cfg.wrap_up_s > 0:
-            seat.wrap_queue = q.cfg.queue_id
+        if wrap_up > 0:
+            seat.wrap_queue = q.qid
             self._set_seat(seat, _WRAP_UP, None, at, out)
-            self._schedule(at + q.cfg.wrap_up_s, _WRAP, seat, seat.version, q.cfg.wrap_up_s)
-        else:
+            self._schedule(at + wrap_up, _WRAP, seat, seat.version, wrap_up)
+        elif seat.pending_not_ready:
             self._seat_free(seat, at, out)
+        else:
+            self._dispatch_seat(seat, at, out)
 
     def _end_call(self, customer: Customer, at: float, out: list[Decision], reason: EndReason, *, emit: bool) -> None:
         seat_id = customer.seat_id
@@ -1132,15 +1273,21 @@ class RoutingEngine:
     # ---------------------------------------------------------------------------------------------------------------
 
     def _finish(self, out: list[Decision]) -> list[Decision]:
-        changed = self._changed
-        if changed:
-            notices = self._position_notices
-            for qid in sorted(changed) if len(changed) > 1 else changed:
-                out.append(notices[qid])
-                if self.expand_positions:
-                    out.extend(self.queue_positions(qid))
-            changed.clear()
+        if self._changed:
+            self._positions_changed(out)
         return out
+
+    def _positions_changed(self, out: list[Decision]) -> None:
+        """One PositionsChanged per queue whose order changed (and PositionUpdates with ``expand_positions``)."""
+        changed = self._changed
+        if len(changed) == 1 and not self.expand_positions:  # the usual case
+            out.append(self._position_notices[changed.pop()])
+            return
+        for qid in sorted(changed):
+            out.append(self._position_notices[qid])
+            if self.expand_positions:
+                out.extend(self.queue_positions(qid))
+        changed.clear()
 
 
 _WITHDRAW_MESSAGES = {

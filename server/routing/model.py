@@ -77,6 +77,7 @@ class Seat:
     version: int = 0
     ready_token: int = 0
     wrap_queue: str | None = None
+    ring_deadline: float = float("inf")  # while reserved: when the ring timeout falls due
     history: deque[SeatStateChanged] = field(default_factory=lambda: deque(maxlen=1000))
 
 

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from server.routing.config import RoutingConfig
-from server.routing.engine import _GRACE, _NOSEAT, _RING, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
+from server.routing.engine import _GRACE, _NOSEAT, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
 from server.routing.model import (
     Audit,
     Connected,
@@ -231,7 +231,8 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
             reserved.append(seat)
             customer = engine._customers.get(seat.session_id or "")
             timeout = engine._queues[customer.queue_id].cfg.ring_timeout_s if customer else engine._min_ring
-            engine._schedule(seat.since + timeout, _RING, seat, seat.version)
+            seat.ring_deadline = seat.since + timeout
+            engine._ring_due = min(engine._ring_due, seat.ring_deadline)
         elif seat.state is SeatState.WRAP_UP:
             wrap_q = engine._queues.get(seat.wrap_queue or "")
             engine._schedule(seat.since + (wrap_q.cfg.wrap_up_s if wrap_q else 0.0), _WRAP, seat, seat.version)

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from server.routing.model import CustomerState, QueueStatistics, Seat
+from server.routing.model import QueueStatistics, Seat
 from server.routing.queue_state import QueueState
 from wire.messages import SeatState
-
-
-def _valid(entry: tuple[Any, ...]) -> bool:
-    customer = entry[5]
-    return bool(customer.heap_token == entry[4] and customer.state is CustomerState.WAITING)
 
 
 def compute_statistics(
@@ -36,7 +30,7 @@ def compute_statistics(
     handle_n = 0
     longest_all = 0.0
     for qid, q in queues.items():
-        longest = max((now - e[5].arrival for e in q.heap if _valid(e)), default=0.0)
+        longest = max((now - e[5].arrival for e in q.live_entries()), default=0.0)
         longest_all = max(longest_all, longest)
         result[qid] = _stats_row(
             qid,

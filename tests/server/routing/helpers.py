@@ -33,3 +33,12 @@ def of_type(decisions: list[Decision], kind: type) -> list[Any]:
 def sid(n: int) -> str:
     """A valid wire session id."""
     return f"session{n:05d}"
+
+
+def lose_deadlines(engine: Any) -> None:
+    """Simulate lost deadlines (a bug the sweeper is there for): the engine forgets its timers and the ring
+    deadlines of the seats ringing now."""
+    engine._timers.clear()
+    for seat in engine.reserved_seats():
+        seat.ring_deadline = float("inf")
+    engine._ring_due = float("inf")

@@ -26,7 +26,7 @@ from server.routing import (
     restore,
     snapshot,
 )
-from tests.server.routing.helpers import CORP, PR, make_config, of_type, offers, sid
+from tests.server.routing.helpers import CORP, PR, lose_deadlines, make_config, of_type, offers, sid
 from wire import EndReason, SeatState
 
 
@@ -292,7 +292,7 @@ def test_sweeper_releases_a_stuck_reservation_with_an_audit_entry():
     e.seat_login("s1", [Skill("a")], 0, ready=True)
     e.seat_login("s2", [Skill("a")], 0)
     e.customer_arrive(sid(1), PR, 1)
-    e._timers.clear()  # simulate a lost ring-timeout deadline
+    lose_deadlines(e)  # simulate a lost ring-timeout deadline
     assert e.sweep(12) == []  # not yet past timeout + slack
     d = e.sweep(17)
     audits = of_type(d, Audit)
@@ -301,7 +301,7 @@ def test_sweeper_releases_a_stuck_reservation_with_an_audit_entry():
     assert e.queue_order("a") == [sid(1)]
     # the sweeper also runs on ordinary events once the sweep interval has passed
     e.seat_set_ready("s2", 18)
-    e._timers.clear()
+    lose_deadlines(e)
     e.advance(40)
     assert e.seat("s2").state is SeatState.NOT_READY and len(e.audit) == 2
 
@@ -509,7 +509,7 @@ def test_next_deadline_for_a_lost_ring_deadline_is_served_by_advance():
     e = engine([q("a", ring_timeout_s=10), q("b")], sweep_slack_s=5, sweep_interval_s=60)
     e.seat_login("s1", [Skill("a")], 0, ready=True)
     e.customer_arrive(sid(1), PR, 1)
-    e._timers.clear()  # simulate a lost ring-timeout deadline
+    lose_deadlines(e)  # simulate a lost ring-timeout deadline
     due = e.next_deadline()
     assert due == 16
     d = e.advance(due)  # a timer armed on next_deadline() releases the seat: no busy loop
