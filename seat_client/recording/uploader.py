@@ -141,7 +141,7 @@ class SegmentUploader:
             max_attempts: give up on a file after this many failed attempts (None: keep trying).
         """
         done = 0
-        for path in self.spool.pending():
+        for path in await asyncio.to_thread(self.spool.pending):
             attempt = 0
             while stop is None or not stop.is_set():
                 try:
@@ -181,7 +181,8 @@ class SegmentUploader:
             httpx.TransportError: network trouble (retry later).
             UploadRejected: the server refuses this file for good.
         """
-        # File reads and hashing (a segment is megabytes) run in a worker thread: the loop also carries the call.
+        # File system work (reading and hashing megabytes, listing, deleting) runs in a worker thread: the loop also
+        # carries the call, and a disk busy with the recorder's fsync can hold a plain unlink for a long time.
         try:
             header, length, sha = await asyncio.to_thread(self._inspect, path)
         except SegmentFormatError as exc:
@@ -212,7 +213,7 @@ class SegmentUploader:
         ack = resp.json()
         if not ack.get("stored") or ack.get("sha256") != sha:
             raise _Retry("acknowledgement does not match the file")
-        self.spool.remove(path)
+        await asyncio.to_thread(self.spool.remove, path)  # unlink + size scan: may wait on a busy disk
         self.stats.files_done += 1
         logger.info("recording %s segment %d uploaded and acknowledged", header.recording_id, header.segment_index)
 
