@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from qasync import asyncSlot
 
 from seat_client.recording.query import RecordingQueryClient, RecordingQueryError, SearchFilters
@@ -14,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class RecordingsQueryService(QObject):
-    """Runs the dialog's searches and playback requests on the event loop and hands results back as signals.
+    """Runs the dialog's searches, playback requests and 证据包 downloads on the event loop; results as signals.
 
     Args:
         client: the Qt-free API client (with the signed-in seat's token).
@@ -24,6 +26,12 @@ class RecordingsQueryService(QObject):
     resultsReady = Signal(object)
     sessionReady = Signal(object)
     failed = Signal(str)
+    exportProgress = Signal(object, object)
+    """Bytes of the 证据包 written so far, and the total (None: the server streams without announcing it)."""
+    exportFinished = Signal(object)
+    """``{"session_id", "path", "size", "entries"}`` of a saved 证据包."""
+    exportFailed = Signal(str)
+    """Why the 证据包 was not saved (Chinese; ``已取消导出`` after :meth:`cancel_export`)."""
 
     def __init__(self, client: RecordingQueryClient, purpose: str = "坐席复核", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +39,8 @@ class RecordingsQueryService(QObject):
         self.purpose = purpose
         self.last_results: dict[str, Any] | None = None
         self.last_session: dict[str, Any] | None = None
+        self.last_export: dict[str, Any] | None = None
+        self._export: asyncio.Task[Any] | None = None
 
     def bind(self, dialog: Any) -> None:
         """Connects a RecordingsDialog both ways."""
@@ -39,6 +49,12 @@ class RecordingsQueryService(QObject):
         self.resultsReady.connect(dialog.show_results)
         self.sessionReady.connect(dialog.show_session)
         self.failed.connect(dialog.show_error)
+        dialog.exportRequested.connect(self.export_package)
+        dialog.exportCancelRequested.connect(self.cancel_export)
+        dialog.finished.connect(self.cancel_export)  # closing the dialog stops a download (no partial file stays)
+        self.exportProgress.connect(dialog.show_export_progress)
+        self.exportFinished.connect(dialog.show_export_done)
+        self.exportFailed.connect(dialog.show_export_error)
 
     @asyncSlot(object)
     async def search(self, filters: SearchFilters) -> None:
@@ -60,8 +76,57 @@ class RecordingsQueryService(QObject):
             return
         self.sessionReady.emit(self.last_session)
 
+    @property
+    def exporting(self) -> bool:
+        """Whether a 证据包 download is running."""
+        return self._export is not None and not self._export.done()
+
+    @asyncSlot(str, str, str)
+    async def export_package(self, session_id: str, purpose: str, path: str) -> None:
+        """Downloads the 证据包 of ``session_id`` to ``path`` (用途 ``purpose``), reporting progress as it goes.
+
+        One download at a time; the server decides who may export (403 for tellers, shown as its message).
+        """
+        if self.exporting:
+            self.exportFailed.emit("正在导出另一个证据包，请等待完成或取消后再试")
+            return
+        download = asyncio.ensure_future(
+            self.client.export_package(session_id, purpose, Path(path), self.exportProgress.emit)
+        )
+        self._export = download
+        try:
+            package = await download
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this slot itself was cancelled (the loop shutting down), not just the download
+            self.exportFailed.emit("已取消导出，未保存证据包")
+            return
+        except RecordingQueryError as exc:
+            self.exportFailed.emit(exc.message)
+            return
+        finally:
+            self._export = None
+        self.last_export = {
+            "session_id": session_id,
+            "path": str(package.path),
+            "size": package.size,
+            "entries": package.entries,
+        }
+        self.exportFinished.emit(self.last_export)
+
+    @Slot()
+    def cancel_export(self) -> None:
+        """Stops a running 证据包 download (its partial file is removed)."""
+        if self._export is not None and not self._export.done():
+            self._export.cancel()
+
     async def aclose(self) -> None:
-        """Closes the client."""
+        """Stops a download and closes the client."""
+        download = self._export
+        self.cancel_export()
+        if download is not None:
+            await asyncio.gather(download, return_exceptions=True)
         await self.client.aclose()
 
 

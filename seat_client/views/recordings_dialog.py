@@ -1,16 +1,19 @@
-"""录像查询 dialog: search form, paged results, playback with seek, and the session trail beside the picture.
+"""录像查询 dialog: search form, paged results, playback with seek, the session trail beside the picture, and
+证据包 export.
 
-A view only: it emits what the teller asks for (``searchRequested``, ``sessionRequested``) and shows what the
-service hands back (``show_results``, ``show_session``, ``show_error``). The media player streams the part URLs the
-server signed for this seat; the dialog itself never calls the API.
+A view only: it emits what the teller asks for (``searchRequested``, ``sessionRequested``, ``exportRequested``) and
+shows what the service hands back (``show_results``, ``show_session``, ``show_error``, ``show_export_*``). The media
+player streams the part URLs the server signed for this seat; the dialog itself never calls the API.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDate, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QDate, QStandardPaths, Qt, QUrl, Signal, Slot
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -19,11 +22,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
+    QProgressBar,
     QPushButton,
     QSlider,
     QSplitter,
@@ -49,6 +54,17 @@ COLUMNS = (
 )
 PAGE_SIZE = 20
 
+EXPORT_PURPOSES = (
+    N_("RecordingsDialog", "客户投诉"),
+    N_("RecordingsDialog", "纠纷处理"),
+    N_("RecordingsDialog", "监管检查"),
+    N_("RecordingsDialog", "内部稽核"),
+)
+"""用途 offered for a 证据包 export (the teller may type another); the Chinese text is what the trail records."""
+
+ExportFileChooser = Callable[[str, Callable[[str], None]], None]
+"""``(suggested path, chosen)``: asks where to save, then calls ``chosen(path)`` (never when the teller cancels)."""
+
 _TRAIL_LABELS = {
     "event": N_("RecordingsDialog", "事件"),
     "gate": N_("RecordingsDialog", "核验"),
@@ -67,6 +83,14 @@ def _tr(source: str) -> str:
 def _fmt_s(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _fmt_bytes(size: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GB"
 
 
 def trail_line(entry: dict[str, Any]) -> str:
@@ -97,6 +121,10 @@ class RecordingsDialog(QDialog):
     """SearchFilters."""
     sessionRequested = Signal(str)
     """Session id to open for playback."""
+    exportRequested = Signal(str, str, str)
+    """``(session id, 用途, file path)``: download the session's 证据包 to the file."""
+    exportCancelRequested = Signal()
+    """Stop the running 证据包 download."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +137,12 @@ class RecordingsDialog(QDialog):
         self.current_part = -1
         self._pending_seek_ms: int | None = None
         self.session_duration_s = 0.0
+        self.shown_session_id = ""
+        self.export_session_id = ""
+        self._export_estimate: int | None = None
+        self.choose_export_file: ExportFileChooser = self._ask_export_file
+        """Where to save a 证据包; a non-modal QFileDialog by default (tests may put their own chooser here)."""
+        self.export_file_dialog: QFileDialog | None = None
 
         self.seat_edit = QLineEdit()
         self.seat_edit.setPlaceholderText(self.tr("工号（留空为全部）"))
@@ -150,11 +184,38 @@ class RecordingsDialog(QDialog):
         for button in (self.prev_button, self.page_label, self.next_button, self.open_button):
             paging.addWidget(button)
 
+        # 证据包: shown to every seat (the sign-in does not say the seat's role); the server refuses tellers
+        self.purpose_combo = QComboBox()
+        self.purpose_combo.setEditable(True)
+        for purpose in EXPORT_PURPOSES:
+            self.purpose_combo.addItem(_tr(purpose), purpose)
+        self.purpose_combo.setCurrentIndex(-1)
+        purpose_edit = self.purpose_combo.lineEdit()
+        if purpose_edit is not None:
+            purpose_edit.setPlaceholderText(self.tr("必填，如客户投诉、纠纷处理"))
+        self.export_button = QPushButton(self.tr("导出证据包…"))
+        self.export_button.clicked.connect(self.request_export)
+        self.export_cancel_button = QPushButton(self.tr("取消导出"))
+        self.export_cancel_button.clicked.connect(self.exportCancelRequested)
+        self.export_cancel_button.setVisible(False)
+        self.export_progress = QProgressBar()
+        self.export_progress.setVisible(False)
+        self.export_label = QLabel("")
+        self.export_label.setWordWrap(True)
+        export_row = QHBoxLayout()
+        export_row.addWidget(QLabel(self.tr("用途")))
+        export_row.addWidget(self.purpose_combo, 1)
+        export_row.addWidget(self.export_button)
+        export_row.addWidget(self.export_cancel_button)
+
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addLayout(form)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(paging)
+        left_layout.addLayout(export_row)
+        left_layout.addWidget(self.export_progress)
+        left_layout.addWidget(self.export_label)
 
         self.video = QVideoWidget()
         self.video.setMinimumSize(480, 270)
@@ -226,6 +287,94 @@ class RecordingsDialog(QDialog):
         self.search_button.setEnabled(False)
         self.searchRequested.emit(self.filters(page))
 
+    def export_purpose(self) -> str:
+        """The 用途 as the trail records it: an offered one in Chinese whatever the UI language, else as typed."""
+        text = self.purpose_combo.currentText().strip()
+        index = self.purpose_combo.findText(text)
+        data = self.purpose_combo.itemData(index) if index >= 0 else None
+        return str(data) if data else text
+
+    def export_target(self) -> str:
+        """The session to export: the selected result, else the one being played."""
+        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
+        return item.text() if item is not None else self.shown_session_id
+
+    def request_export(self) -> None:
+        """导出证据包: checks a session and a 用途 are given, asks where to save, then emits ``exportRequested``."""
+        session_id, purpose = self.export_target(), self.export_purpose()
+        if not session_id:
+            self.show_export_error(self.tr("请先在查询结果中选择要导出的会话"))
+            return
+        if not purpose:
+            self.show_export_error(self.tr("请填写导出用途（必填），如客户投诉、纠纷处理"))
+            self.purpose_combo.setFocus()
+            return
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        suggested = str(Path(folder or ".") / f"evidence_{session_id}.zip")
+        self.choose_export_file(suggested, lambda path: self._start_export(session_id, purpose, path))
+
+    def _ask_export_file(self, suggested: str, chosen: Callable[[str], None]) -> None:
+        dialog = QFileDialog(self, self.tr("保存证据包"), suggested, self.tr("证据包 (*.zip)"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("zip")
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog everywhere (and offscreen)
+        dialog.fileSelected.connect(chosen)
+        dialog.finished.connect(dialog.deleteLater)
+        self.export_file_dialog = dialog
+        dialog.open()
+
+    def _start_export(self, session_id: str, purpose: str, path: str) -> None:
+        if not path:
+            return
+        self.export_session_id = session_id
+        # The server does not announce the ZIP's length; the recordings' MP4 sizes (most of it) give an estimate.
+        sizes = [int(p.get("size") or 0) for p in self.parts] if session_id == self.shown_session_id else []
+        self._export_estimate = sum(sizes) if sizes and all(sizes) else None
+        self.export_button.setEnabled(False)
+        self.export_cancel_button.setVisible(True)
+        self.export_progress.setRange(0, 0)  # busy until bytes arrive: the server verifies the evidence first
+        self.export_progress.setVisible(True)
+        self.export_label.setText(self.tr("正在核验证据并准备证据包…"))
+        self.exportRequested.emit(session_id, purpose, path)
+
+    def _export_ended(self) -> None:
+        self.export_button.setEnabled(True)
+        self.export_cancel_button.setVisible(False)
+        self.export_progress.setVisible(False)
+
+    @Slot(object, object)
+    def show_export_progress(self, written: int, total: int | None) -> None:
+        """Bytes of the 证据包 saved so far (of ``total``, or of the estimate, when known)."""
+        if total:
+            self.export_progress.setRange(0, 1000)
+            self.export_progress.setValue(min(1000, int(written * 1000 / total)))
+            text = self.tr("已下载 {done} / {total}").format(done=_fmt_bytes(written), total=_fmt_bytes(total))
+        elif self._export_estimate:
+            self.export_progress.setRange(0, 1000)
+            self.export_progress.setValue(min(990, int(written * 1000 / self._export_estimate)))
+            text = self.tr("已下载 {done} / 约 {total}").format(
+                done=_fmt_bytes(written), total=_fmt_bytes(self._export_estimate)
+            )
+        else:
+            text = self.tr("已下载 {done}").format(done=_fmt_bytes(written))
+        self.export_label.setText(text)
+
+    @Slot(object)
+    def show_export_done(self, package: dict[str, Any]) -> None:
+        """The 证据包 is saved: where, how big."""
+        self._export_ended()
+        self.export_label.setText(
+            self.tr("证据包已保存：{path}（{size}，{count} 个文件）").format(
+                path=package["path"], size=_fmt_bytes(int(package["size"])), count=len(package["entries"])
+            )
+        )
+
+    @Slot(str)
+    def show_export_error(self, message: str) -> None:
+        """Why no 证据包 was saved (the service's or the server's Chinese message; known ones translated)."""
+        self._export_ended()
+        self.export_label.setText(translate_text(message))
+
     def _open_row(self, row: int, _column: int) -> None:
         item = self.table.item(row, 0)
         if item is not None:
@@ -268,6 +417,7 @@ class RecordingsDialog(QDialog):
     def show_session(self, view: dict[str, Any]) -> None:
         """Shows a :class:`SessionView` (JSON): trail beside, first part loaded and ready to play."""
         session = view["session"]
+        self.shown_session_id = str(session["session_id"])
         chain = (
             self.tr("证据链完整")
             if view["chain_ok"]
