@@ -323,6 +323,22 @@
         <translation>State</translation>
     </message>
     <message>
+        <source>客户投诉</source>
+        <translation>Customer complaint</translation>
+    </message>
+    <message>
+        <source>纠纷处理</source>
+        <translation>Dispute handling</translation>
+    </message>
+    <message>
+        <source>监管检查</source>
+        <translation>Regulatory inspection</translation>
+    </message>
+    <message>
+        <source>内部稽核</source>
+        <translation>Internal audit</translation>
+    </message>
+    <message>
         <source>事件</source>
         <translation>event</translation>
     </message>
@@ -395,6 +411,22 @@
         <translation>Play selected</translation>
     </message>
     <message>
+        <source>必填，如客户投诉、纠纷处理</source>
+        <translation>Required, e.g. customer complaint, dispute handling</translation>
+    </message>
+    <message>
+        <source>导出证据包…</source>
+        <translation>Export evidence package…</translation>
+    </message>
+    <message>
+        <source>取消导出</source>
+        <translation>Cancel export</translation>
+    </message>
+    <message>
+        <source>用途</source>
+        <translation>Purpose</translation>
+    </message>
+    <message>
         <source>播放失败：{error}</source>
         <translation>Playback failed: {error}</translation>
     </message>
@@ -409,6 +441,42 @@
     <message>
         <source>会话轨迹（证据链）</source>
         <translation>Session trail (evidence chain)</translation>
+    </message>
+    <message>
+        <source>请先在查询结果中选择要导出的会话</source>
+        <translation>Select the session to export in the search results first</translation>
+    </message>
+    <message>
+        <source>请填写导出用途（必填），如客户投诉、纠纷处理</source>
+        <translation>Enter the purpose of the export (required), e.g. customer complaint, dispute handling</translation>
+    </message>
+    <message>
+        <source>保存证据包</source>
+        <translation>Save evidence package</translation>
+    </message>
+    <message>
+        <source>证据包 (*.zip)</source>
+        <translation>Evidence package (*.zip)</translation>
+    </message>
+    <message>
+        <source>正在核验证据并准备证据包…</source>
+        <translation>Verifying the evidence and preparing the package…</translation>
+    </message>
+    <message>
+        <source>已下载 {done} / {total}</source>
+        <translation>Downloaded {done} / {total}</translation>
+    </message>
+    <message>
+        <source>已下载 {done} / 约 {total}</source>
+        <translation>Downloaded {done} / about {total}</translation>
+    </message>
+    <message>
+        <source>已下载 {done}</source>
+        <translation>Downloaded {done}</translation>
+    </message>
+    <message>
+        <source>证据包已保存：{path}（{size}，{count} 个文件）</source>
+        <translation>Evidence package saved: {path} ({size}, {count} files)</translation>
     </message>
     <message>
         <source>已封存</source>
