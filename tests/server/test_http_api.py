@@ -122,7 +122,12 @@ async def test_ticket_creates_a_waiting_session_record(live: LiveServer) -> None
     headers = await live.auth_headers()
     listed = (await live.http.get("/api/sessions?limit=5", headers=headers)).json()
     assert [item["session_id"] for item in listed] == [ticket["session_id"]]
-    events = (await live.http.get(f"/api/sessions/{ticket['session_id']}/events", headers=headers)).json()
+    # nobody handled a waiting session yet: its trail is for supervisors/auditors (tellers read only their own calls)
+    refused = await live.http.get(f"/api/sessions/{ticket['session_id']}/events", headers=headers)
+    assert refused.status_code == 403 and "只能查看本坐席受理的会话" in refused.json()["detail"]
+    live.services.db.set_seat_role("seat-c", "supervisor")
+    supervisor = await live.auth_headers("seat-c")
+    events = (await live.http.get(f"/api/sessions/{ticket['session_id']}/events", headers=supervisor)).json()
     kinds = [event["kind"] for event in events]
     assert kinds[0] == "gate.ocr_read" and "gate.gate_passed" in kinds  # the pre-check's trail comes first
     assert kinds.index("queued") > kinds.index("gate.gate_passed")
