@@ -34,10 +34,15 @@ def test_signed_in_teller_gets_the_dialog(qtbot: QtBot, qasync_loop, live_server
     seat = build_seat_app(settings)
     qtbot.addWidget(seat.window)
     qtbot.addWidget(seat.login_dialog)
-    assert run_async(qasync_loop, seat.start("demo123"))
-    seat.window.recordings_action.trigger()
-    dialog = _binder(seat).recordings_dialog
-    assert dialog is not None
-    qtbot.addWidget(dialog)
-    assert dialog.isVisible()
-    run_async(qasync_loop, seat.close())
+
+    async def scenario() -> None:
+        # all on the running loop, as in the program: the seat's background tasks (uploader…) never step outside it
+        assert await seat.start("demo123")
+        seat.window.recordings_action.trigger()
+        dialog = _binder(seat).recordings_dialog
+        assert dialog is not None
+        qtbot.addWidget(dialog)
+        assert dialog.isVisible()
+        await seat.close()
+
+    run_async(qasync_loop, scenario())
