@@ -44,6 +44,8 @@ from server.routing.model import (
     ConsultEnded,
     CustomerState,
     Decision,
+    HeldForSeat,
+    HoldEnded,
     Overflowed,
     PositionUpdate,
     Preview,
@@ -69,7 +71,10 @@ class RoutingNotice:
         session_id: the customer's session.
         kind: ``rejected`` (end the session with ``message``), ``overflowed`` (now waits in ``queue_id``),
             ``requeued`` (their seat dropped mid-call: waiting again at the front), ``failed`` (their seat dropped
-            mid-call and the call fails), ``consult_ended`` (the consulting expert ``seat_id`` left).
+            mid-call and the call fails), ``consult_ended`` (the consulting expert ``seat_id`` left), ``held``
+            (transferred to the busy seat ``seat_id``: waits for it; ``message`` for the customer, ``detail``
+            ``position`` and ``hold_s``), ``hold_ended`` (stopped waiting for ``seat_id`` without being offered to it:
+            back at the front of ``queue_id``; ``detail`` ``reason`` ``timeout`` or ``seat_offline``).
         message: Chinese text for the customer (rejections, failures).
         queue_id: the queue concerned.
         seat_id: the seat concerned.
@@ -178,7 +183,7 @@ class RoutingCallQueue:
         entry.present = present
         if present and customer.state is CustomerState.DISCONNECTED:
             self._take(self.engine.customer_reconnected(session_id, self._now()))
-        elif not present and customer.state is CustomerState.WAITING:
+        elif not present and customer.state in (CustomerState.WAITING, CustomerState.HELD):
             self._take(self.engine.customer_disconnected(session_id, self._now()))
         return self._new_offers()
 
@@ -226,12 +231,13 @@ class RoutingCallQueue:
             self._take(self.engine.seat_set_not_ready(seat_id, reason, self._now()))
         return self._new_offers()
 
-    def seat_signed_in(self, seat_id: str) -> list[Offer]:
-        """The seat connected (签入): it joins the engine not ready, with its skills as stored now."""
+    def seat_signed_in(self, seat_id: str, name: str = "") -> list[Offer]:
+        """The seat connected (签入): it joins the engine not ready, with its skills as stored now; ``name`` is the
+        teller's display name (the engine's Chinese messages name the seat with it)."""
         seat = self.engine.find_seat(seat_id)
         if seat is not None and seat.state is not SeatState.OFFLINE:
             self._take(self.engine.seat_disconnected(seat_id, self._now()))
-        self._take(self.engine.seat_login(seat_id, self._skills_for(seat_id), self._now()))
+        self._take(self.engine.seat_login(seat_id, self._skills_for(seat_id), self._now(), name=name))
         self._signed_in.add(seat_id)
         return self._new_offers()
 
@@ -326,13 +332,20 @@ class RoutingCallQueue:
 
     def queue_positions(self) -> dict[str, PositionUpdate]:
         """Every waiting customer's place within their own queue, counting customers present or not, offered or
-        not (as :meth:`entries` orders them), with the engine's wait estimate for that place."""
+        not (as :meth:`entries` orders them), with the engine's wait estimate for that place. A customer waiting for
+        a named seat after a transfer gets their place in that seat's line instead (no estimate)."""
         by_queue: dict[str, list[str]] = {}
-        for entry in self.entries():
-            qid = self.queue_of(entry.session_id)
-            if qid is not None:
-                by_queue.setdefault(qid, []).append(entry.session_id)
         result: dict[str, PositionUpdate] = {}
+        for entry in self.entries():
+            customer = self.engine.customer(entry.session_id)
+            if customer is None:
+                continue
+            if customer.state is CustomerState.HELD:
+                held = self.engine.position(entry.session_id)
+                if held is not None:
+                    result[entry.session_id] = held
+            else:
+                by_queue.setdefault(customer.queue_id, []).append(entry.session_id)
         for qid, sids in by_queue.items():
             state = self.engine._queues[qid]
             for index, sid in enumerate(sids):
@@ -357,12 +370,18 @@ class RoutingCallQueue:
         return self._new_offers()
 
     def transfer_to_seat(self, session_id: str, seat_id: str) -> list[Offer]:
-        """The serving seat hands the customer to a named ready seat. Raises ``RoutingError``."""
+        """The serving seat hands the customer to a named seat: rung if ready, else the customer waits for it (see
+        :meth:`RoutingEngine.transfer_to_seat`; :meth:`held_seat` tells which). Raises ``RoutingError``."""
         serving = self._serving_seat(session_id)
         self._take(self.engine.transfer_to_seat(session_id, seat_id, self._now()))
         self._hold_wrap_up(serving)
         self._requeue_connected(session_id)
         return self._new_offers()
+
+    def held_seat(self, session_id: str) -> str | None:
+        """The named seat the customer waits for after a transfer (转接等待), or None."""
+        customer = self.engine.customer(session_id)
+        return customer.held_for if customer is not None and customer.state is CustomerState.HELD else None
 
     def invite_consult(self, session_id: str, seat_id: str | None, queue_id: str | None) -> list[Offer]:
         """Ring an expert (named seat or best seat of a queue) into the running call. Raises ``RoutingError``."""
@@ -447,6 +466,21 @@ class RoutingCallQueue:
                 )
             elif isinstance(d, Queued) and d.front and d.session_id in self._connected:
                 self._notices.append(RoutingNotice(d.session_id, "requeued", "", d.queue_id))
+            elif isinstance(d, HeldForSeat):
+                self._notices.append(
+                    RoutingNotice(
+                        d.session_id,
+                        "held",
+                        d.message,
+                        d.queue_id,
+                        d.seat_id,
+                        {"position": d.position, "hold_s": d.hold_s},
+                    )
+                )
+            elif isinstance(d, HoldEnded):
+                self._notices.append(
+                    RoutingNotice(d.session_id, "hold_ended", d.message, d.queue_id, d.seat_id, {"reason": d.reason})
+                )
             elif isinstance(d, ConsultEnded):
                 self._notices.append(
                     RoutingNotice(d.session_id, "consult_ended", "", None, d.seat_id, {"reason": d.reason})

@@ -101,6 +101,8 @@ class RoutingConfig:
         estimator_window: how many recent handle times the wait estimator averages.
         seat_history_limit: how many of its latest state changes each seat keeps in memory (``Seat.history``);
             every change is also returned as a decision for the server to persist.
+        transfer_hold_s: a customer transferred to a named seat that is busy waits for that seat at most this long,
+            then goes back to the front of their queue.
     """
 
     queues: Mapping[str, QueueConfig]
@@ -112,6 +114,7 @@ class RoutingConfig:
     not_ready_reasons: tuple[str, ...] = DEFAULT_NOT_READY_REASONS
     estimator_window: int = 50
     seat_history_limit: int = 1000
+    transfer_hold_s: float = 120.0
     business_map: Mapping[str, str] = field(default_factory=dict)
 
     def queue_for(self, business_type: str) -> str | None:
@@ -143,6 +146,7 @@ _TOP_KEYS = {
     "not_ready_reasons",
     "estimator_window",
     "seat_history_limit",
+    "transfer_hold_s",
 }
 
 
@@ -267,6 +271,10 @@ def parse_config(data: Mapping[str, Any]) -> RoutingConfig:
     for key in ("reconnect_grace_s", "no_seat_grace_s", "sweep_interval_s", "sweep_slack_s"):
         if key in data:
             top[key] = _number(data[key], key, problems, positive=True, allow_zero=key != "sweep_interval_s")
+    if "transfer_hold_s" in data:
+        top["transfer_hold_s"] = _number(
+            data["transfer_hold_s"], "transfer_hold_s", problems, positive=True, allow_zero=False
+        )
     if "seat_drop_in_call" in data:
         if data["seat_drop_in_call"] not in SEAT_DROP_POLICIES:
             problems.append(f"seat_drop_in_call: 须为 {'/'.join(SEAT_DROP_POLICIES)} 之一")

@@ -129,7 +129,7 @@ class RoutedCoordinator(CallCoordinator):
         self._db_state(seat_id, wire.SeatState.NOT_READY, "login", None)
         if self.routing is not None:
             try:
-                self._apply(self.routing.seat_signed_in(seat_id))
+                self._apply(self.routing.seat_signed_in(seat_id, display_name))
             except RoutingError as exc:
                 logger.error("seat %s: cannot sign in to routing: %s", seat_id, exc.message)
                 self._error(peer, exc.code, exc.message)
@@ -266,6 +266,24 @@ class RoutedCoordinator(CallCoordinator):
         elif notice.kind == "failed" and live.status == SessionStatus.CONNECTED:
             self.db.update_session(live.session_id, end_message=notice.message)
             self._end(live, wire.EndReason.SEAT_DISCONNECTED, notice.message)
+        elif notice.kind == "held":
+            # transferred to a named seat that is busy: the customer waits for it (转接等待)
+            self._event(live.session_id, "transfer_held", to_seat=notice.seat_id, **notice.detail)
+            if live.peer is not None:  # "transferred": the page closes the call and shows the queue
+                live.peer.send(wire.Notice(code="transferred", message=notice.message))
+        elif notice.kind == "hold_ended":
+            reason = str(notice.detail.get("reason", ""))
+            self._event(live.session_id, "transfer_hold_ended", seat_id=notice.seat_id, reason=reason)
+            if live.peer is not None:
+                live.peer.send(wire.Notice(code="transfer_returned", message=notice.message))
+            named = self.seats.get(notice.seat_id or "")
+            if named is not None and reason == "timeout":
+                named.peer.send(
+                    wire.Notice(
+                        code="transfer_returned",
+                        message=f"转接给您的客户({live.customer_name or '客户'})等待超时，已转回原队列由其他坐席接待",
+                    )
+                )
         elif notice.kind == "consult_ended":
             expert = self.seats.get(notice.seat_id or "")
             if expert is not None and self._consults.get(expert.seat_id) == live.session_id:
@@ -443,7 +461,8 @@ class RoutedCoordinator(CallCoordinator):
             return
         sid = live.session_id
         if message.seat_id is not None and message.seat_id not in self.seats:
-            self._error(seat.peer, "seat_unavailable", f"坐席 {message.seat_id} 不在线,无法转接", sid)
+            text = f"坐席 {message.seat_id} 未签入(离线)，无法转接；请选择其他坐席或转至队列"
+            self._error(seat.peer, "seat_offline", text, sid)
             return
         try:
             if message.queue_id is not None:
@@ -456,15 +475,33 @@ class RoutedCoordinator(CallCoordinator):
         self._wrap_business[seat.seat_id] = live.business_type
         self._requeue(live, seat, "transfer")
         self._event(sid, "transferred", seat_id=seat.seat_id, to_queue=message.queue_id, to_seat=message.seat_id)
-        target = self._queue_name(message.queue_id) if message.queue_id else f"坐席 {message.seat_id}"
+        held = routing.held_seat(sid) if message.seat_id is not None else None
+        target_link = self.seats.get(message.seat_id or "")
+        target_name = target_link.display_name if target_link is not None else message.seat_id
+        target = self._queue_name(message.queue_id) if message.queue_id else f"坐席 {target_name}"
+        if held is not None:
+            # the named seat is busy: the customer waits for it (the customer is told by the "held" notice)
+            hold_s = routing.config.transfer_hold_s
+            text = (
+                f"坐席 {target_name} 正忙，客户已在该坐席的转接等待队列中，坐席空闲后将优先接入；"
+                f"{hold_s:.0f} 秒内未接入将回到原队列队首"
+            )
+            if target_link is not None:
+                target_link.peer.send(
+                    wire.Notice(
+                        code="transfer_waiting",
+                        message=f"坐席 {seat.display_name} 转接了一位客户({live.customer_name or '客户'})给您，"
+                        f"正在等待您接听；您空闲(示闲)后将优先接入，最长保留 {hold_s:.0f} 秒",
+                    )
+                )
+        else:
+            text = f"已转接至{target}"
         seat.session_id = None
         seat.peer.send(
-            wire.CallTransferred(
-                session_id=sid, queue_id=message.queue_id, seat_id=message.seat_id, message=f"已转接至{target}"
-            )
+            wire.CallTransferred(session_id=sid, queue_id=message.queue_id, seat_id=message.seat_id, message=text)
         )
         self._change_state(seat, wire.SeatState.WRAP_UP, "transfer")
-        if live.peer is not None:
+        if live.peer is not None and held is None:
             live.peer.send(wire.Notice(code="transferred", message=f"正在为您转接至{target},请稍候"))
         logger.info("session %s: transferred by seat %s to %s", sid, seat.seat_id, message.queue_id or message.seat_id)
         self._apply(offers)

@@ -29,6 +29,8 @@ from server.routing.model import (
     Customer,
     CustomerState,
     Decision,
+    HeldForSeat,
+    HoldEnded,
     OfferCall,
     OfferKind,
     Overflowed,
@@ -66,6 +68,7 @@ _CONNECTED = CustomerState.CONNECTED
 _DISCONNECTED = CustomerState.DISCONNECTED
 _ENDED = CustomerState.ENDED
 _OFFERED = CustomerState.OFFERED
+_HELD = CustomerState.HELD
 _KIND_CONSULT = OfferKind.CONSULT
 _KIND_CUSTOMER = OfferKind.CUSTOMER
 _KIND_TRANSFER = OfferKind.TRANSFER
@@ -77,7 +80,7 @@ _ROUTABLE = (SkillRole.PRIMARY, SkillRole.BACKUP)
 _CONSULT_ROLES = (SkillRole.EXPERT, SkillRole.PRIMARY, SkillRole.BACKUP)
 
 # timer kinds (ring timeouts need none: see RoutingEngine._first_ring)
-_WRAP, _OVERFLOW, _GRACE, _NOSEAT = range(4)
+_WRAP, _OVERFLOW, _GRACE, _NOSEAT, _HOLD = range(5)
 _INF = float("inf")
 _heappush = heapq.heappush
 _heappop = heapq.heappop
@@ -259,6 +262,8 @@ class RoutingEngine:
             return bool(obj.heap_token == token and obj.state is _WAITING)
         if kind == _GRACE:
             return bool(obj.state_token == token and obj.state is _DISCONNECTED)
+        if kind == _HOLD:
+            return bool(obj.state_token == token and obj.state is _HELD)
         return bool(obj.noseat_token == token)
 
     def _fire(self, kind: int, obj: Any, token: int, at: float, out: list[Decision]) -> None:
@@ -277,6 +282,9 @@ class RoutingEngine:
                     "您离开页面时间过长，排队已取消，请重新取号。",
                     abandoned=True,
                 )
+        elif kind == _HOLD:
+            if obj.state_token == token and obj.state is _HELD:
+                self._end_hold(obj, at, out, "timeout")
         elif kind == _NOSEAT and obj.noseat_token == token and obj.staffed == 0 and obj.waiting:
             for customer in self._ordered(obj):
                 self._reroute(customer, at, out, "no_seat")
@@ -603,6 +611,8 @@ class RoutingEngine:
         elif customer.state is _OFFERED:
             seat = self._seats[customer.seat_id or ""]
             self._withdraw(seat, customer, at, out, "customer_disconnected", "客户已断开连接")
+        elif customer.state is _HELD:  # the named seat's line is not kept; the front of their queue is
+            self._unhold(customer)
         self._disconnect(customer, at)
         return self._finish(out)
 
@@ -665,24 +675,45 @@ class RoutingEngine:
         return self._finish(out)
 
     def transfer_to_seat(self, session_id: str, seat_id: str, now: float) -> list[Decision]:
-        """The seat transfers the session to a named, ready seat; if it does not answer the customer waits at the
-        front of their queue."""
+        """The seat transfers the session (转接) to a named seat.
+
+        A ready seat rings at once; if it does not answer, the customer waits at the front of their queue. A busy
+        seat (ringing, talking, in wrap-up or not ready) gets the customer in its own waiting line (转接等待,
+        :class:`HeldForSeat`): they are offered to it as soon as it is free, ahead of everyone in its queues; after
+        ``transfer_hold_s`` they go back to the front of their queue, keeping their arrival time
+        (:class:`HoldEnded`). Refused (``RoutingError``, Chinese message) when the seat is offline, is the
+        transferring seat itself, or lacks the skill (any role) for the customer's queue.
+        """
         customer = self._customers.get(session_id)
         if customer is None or customer.state is not _CONNECTED:
             raise RoutingError("not_in_call", "该会话不在通话中，无法转接")
-        target = self._seat(seat_id)
+        target = self._seats.get(seat_id)
+        if target is None or target.state is _OFFLINE:
+            name = target.name if target is not None else seat_id
+            raise RoutingError("seat_offline", f"坐席 {name} 未签入(离线)，无法转接；请选择其他坐席或转至队列")
         if target.seat_id == customer.seat_id:
             raise RoutingError("same_seat", "不能转接给自己")
-        if target.state is not _READY:
-            raise RoutingError("seat_unavailable", f"坐席 {target.name} 当前不可接听，请稍后再试或转至队列")
+        q = self._queues[customer.queue_id]
+        if q.qid not in target.skills:
+            raise RoutingError(
+                "no_skill", f"坐席 {target.name} 不具备「{q.cfg.name}」技能，无法转接；请选择其他坐席或转至队列"
+            )
         out: list[Decision] = []
         self._clock(now, out)
         at = self._now
-        self._end_leg(customer, at, out)
+        self._end_leg(customer, at, out)  # (may free the target: it was this call's consulting expert)
         customer.tier = 0
         customer.entered_at = at
-        self._reserve(target, customer, _KIND_TRANSFER, at, out)
+        if target.state is _READY:
+            self._reserve(target, customer, _KIND_TRANSFER, at, out)
+        else:
+            self._hold(customer, target, at, out)
         return self._finish(out)
+
+    def held_for(self, seat_id: str) -> list[str]:
+        """Sessions waiting for this seat by name (转接等待), first first."""
+        seat = self._seats.get(seat_id)
+        return [c.session_id for c in self._held_customers(seat)] if seat is not None else []
 
     def invite_consult(
         self, session_id: str, now: float, *, seat_id: str | None = None, queue_id: str | None = None
@@ -772,8 +803,12 @@ class RoutingEngine:
         ]
 
     def position(self, session_id: str) -> PositionUpdate | None:
-        """One waiting customer's position and estimate (O(queue length))."""
+        """One waiting customer's position and estimate (O(queue length)); for a customer waiting for a named seat,
+        their place in that seat's line (``waiting``: how many wait for it) and no estimate."""
         customer = self._customers.get(session_id)
+        if customer is not None and customer.state is _HELD:  # place in the named seat's line; no estimate
+            line = self._held_customers(self._seats[customer.held_for or ""])
+            return PositionUpdate(session_id, customer.queue_id, line.index(customer) + 1, len(line), None)
         if customer is None or customer.state is not _WAITING:
             return None
         q = self._queues[customer.queue_id]
@@ -993,6 +1028,8 @@ class RoutingEngine:
         elif customer.state is _OFFERED:
             seat = self._seats[customer.seat_id or ""]
             self._withdraw(seat, customer, at, out, "customer_left", "客户已离开")
+        elif customer.state is _HELD:
+            self._unhold(customer)
         if abandoned and customer.answered_at is None:  # a transferred customer was answered already
             self._queues[customer.queue_id].abandoned += 1
         customer.state = _ENDED
@@ -1079,7 +1116,10 @@ class RoutingEngine:
         return None
 
     def _dispatch_seat(self, seat: Seat, at: float, out: list[Decision]) -> None:
-        """The seat is free: offer it the best head among its queues, else make it ready."""
+        """The seat is free: offer it the first customer waiting for it by name, else the best head among its queues,
+        else make it ready."""
+        if seat.held and self._offer_held(seat, at, out):
+            return
         best: tuple[Any, ...] | None = None  # the best head's heap entry
         best_q: _Queue | None = None
         best_neg = 0.0
@@ -1188,6 +1228,15 @@ class RoutingEngine:
         self._release_reserved(seat, at, out, reason, _NOT_READY, "no_answer")
 
     def _drop_seat(self, seat: Seat, at: float, out: list[Decision], reason: str, state_reason: str) -> None:
+        """The seat signs out or drops: see :meth:`seat_disconnected`; customers waiting for it by name go back to
+        the front of their queues."""
+        self._drop_seat_state(seat, at, out, reason, state_reason)
+        if seat.held:
+            for customer in self._held_customers(seat):
+                self._end_hold(customer, at, out, "seat_offline")
+            seat.held = None
+
+    def _drop_seat_state(self, seat: Seat, at: float, out: list[Decision], reason: str, state_reason: str) -> None:
         seat.pending_not_ready = None
         if seat.state is _RESERVED:
             self._release_reserved(seat, at, out, reason, _OFFLINE, state_reason)
@@ -1223,6 +1272,74 @@ class RoutingEngine:
             return
         if seat.state is not _OFFLINE:
             self._set_seat(seat, _OFFLINE, state_reason, at, out)
+
+    # --- waiting for a named seat (转接等待) -----
+
+    def _hold(self, customer: Customer, seat: Seat, at: float, out: list[Decision]) -> None:
+        """The customer waits for ``seat`` by name, for at most ``transfer_hold_s``."""
+        customer.state = _HELD
+        customer.seat_id = None
+        customer.held_for = seat.seat_id
+        customer.held_at = at
+        token = customer.state_token = next(self._seq)
+        if seat.held is None:
+            seat.held = deque()
+        seat.held.append((token, customer))
+        hold_s = self.config.transfer_hold_s
+        self._schedule(at + hold_s, _HOLD, customer, token, hold_s)
+        position = len(self._held_customers(seat))
+        minutes = max(1, round(hold_s / 60))
+        out.append(
+            HeldForSeat(
+                customer.session_id,
+                seat.seat_id,
+                seat.name,
+                customer.queue_id,
+                position,
+                hold_s,
+                f"正在为您转接至坐席 {seat.name}，该坐席暂时忙碌，请稍候；"
+                f"如约 {minutes} 分钟内未能接通，将为您优先安排其他坐席。",
+            )
+        )
+
+    @staticmethod
+    def _unhold(customer: Customer) -> None:
+        """The customer no longer waits for their named seat (its line drops the entry when it comes first)."""
+        customer.held_for = None
+        customer.held_at = None
+
+    @staticmethod
+    def _held_customers(seat: Seat) -> list[Customer]:
+        """The customers waiting for this seat by name now, first first."""
+        if not seat.held:
+            return []
+        return [c for token, c in seat.held if c.state is _HELD and c.state_token == token]
+
+    def _offer_held(self, seat: Seat, at: float, out: list[Decision]) -> bool:
+        """Offer the free seat the first customer waiting for it by name; False when none is."""
+        held = seat.held
+        while held:
+            token, customer = held.popleft()
+            if customer.state is _HELD and customer.state_token == token:
+                self._unhold(customer)
+                self._reserve(seat, customer, _KIND_TRANSFER, at, out)
+                return True
+        return False
+
+    def _end_hold(self, customer: Customer, at: float, out: list[Decision], reason: str) -> None:
+        """Stop waiting for the named seat (hold time over, or the seat went offline): back to the front of the
+        customer's queue, keeping their arrival time."""
+        seat = self._seats[customer.held_for or ""]
+        self._unhold(customer)
+        customer.state = _DISCONNECTED  # transient: neither waiting nor held
+        if reason == "timeout":
+            message = f"坐席 {seat.name} 暂时无法接听，已为您转回原队列并优先安排其他坐席，请稍候。"
+        else:
+            message = f"坐席 {seat.name} 已离线，已为您转回原队列并优先安排其他坐席，请稍候。"
+        out.append(HoldEnded(customer.session_id, seat.seat_id, customer.queue_id, reason, message))
+        customer.tier = 0
+        customer.entered_at = at
+        self._dispatch_customer(customer, self._queues[customer.queue_id], at, out, front=True)
 
     def _end_leg(self, customer: Customer, at: float, out: list[Decision]) -> None:
         """The serving seat's part of the call is over (hang-up or transfer): record handle time, wrap up."""

@@ -45,6 +45,7 @@ class CustomerState(StrEnum):
     """Where a customer is in routing."""
 
     WAITING = "waiting"
+    HELD = "held"  # transferred to a named seat that is busy: waits for that seat (转接等待), ahead of its queues
     OFFERED = "offered"  # a seat rings for them
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"  # page dropped while waiting; keeps their place for the grace period
@@ -78,6 +79,9 @@ class Seat:
     ready_token: int = 0
     wrap_queue: str | None = None
     ring_deadline: float = float("inf")  # while reserved: when the ring timeout falls due
+    # customers transferred to this seat by name while it was busy, first come first served, as (token, customer);
+    # an entry whose customer no longer waits for this seat with that token is dropped when it comes to the front
+    held: deque[tuple[int, Customer]] | None = None
     history: deque[SeatStateChanged] = field(default_factory=lambda: deque(maxlen=1000))
 
 
@@ -109,6 +113,8 @@ class Customer:
     answered_at: float | None = None
     disconnected_at: float | None = None
     consult_seat_id: str | None = None
+    held_for: str | None = None  # HELD: the named seat they wait for
+    held_at: float | None = None  # HELD: since when
 
 
 # --- decisions (read-only: treat them as values) -----
@@ -152,6 +158,36 @@ class Queued:
     session_id: str
     queue_id: str
     front: bool = False
+
+
+@dataclass(slots=True)
+class HeldForSeat:
+    """A transfer to a named seat that is busy: the customer waits for that seat (转接等待), ahead of everyone in
+    the seat's queues, for at most ``hold_s``; then they go back to the front of ``queue_id``.
+
+    ``position`` is their place among the customers waiting for this seat; ``message`` is Chinese, for the customer.
+    """
+
+    session_id: str
+    seat_id: str
+    seat_name: str
+    queue_id: str
+    position: int
+    hold_s: float
+    message: str
+
+
+@dataclass(slots=True)
+class HoldEnded:
+    """A customer stopped waiting for a named seat without being offered to it: ``reason`` ``timeout`` (the seat
+    did not become free within the hold time) or ``seat_offline``. They are back at the front of ``queue_id``, keeping
+    their arrival time (a ``Queued`` or an ``OfferCall`` follows). ``message`` is Chinese, for the customer."""
+
+    session_id: str
+    seat_id: str
+    queue_id: str
+    reason: str
+    message: str
 
 
 @dataclass(slots=True)
@@ -243,6 +279,8 @@ Decision = (
     | WithdrawOffer
     | Connected
     | Queued
+    | HeldForSeat
+    | HoldEnded
     | Overflowed
     | Rejected
     | SessionEnded

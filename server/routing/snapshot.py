@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from server.routing.config import RoutingConfig
-from server.routing.engine import _GRACE, _NOSEAT, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
+from server.routing.engine import _GRACE, _HOLD, _NOSEAT, _ROUTABLE, _WORKING, _WRAP, RoutingEngine
 from server.routing.model import (
     Audit,
     Connected,
@@ -17,6 +17,8 @@ from server.routing.model import (
     Customer,
     CustomerState,
     Decision,
+    HeldForSeat,
+    HoldEnded,
     OfferCall,
     OfferKind,
     Overflowed,
@@ -83,6 +85,8 @@ def snapshot(engine: RoutingEngine, *, history_tail: int = 200) -> dict[str, Any
                 "answered_at": c.answered_at,
                 "disconnected_at": c.disconnected_at,
                 "consult_seat_id": c.consult_seat_id,
+                "held_for": c.held_for,
+                "held_at": c.held_at,
                 "customer_name": c.customer_name,
                 "path": list(c.path),
             }
@@ -108,6 +112,8 @@ _DECISION_TYPES: dict[str, type] = {
         Audit,
         Connected,
         ConsultEnded,
+        HeldForSeat,
+        HoldEnded,
         OfferCall,
         Overflowed,
         PositionsChanged,
@@ -159,6 +165,7 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
         for h in counters.get("handle_times", []):
             q.record_handle(float(h))
     max_order = 0
+    held: list[Customer] = []
     for raw in data.get("customers", []):
         if raw["queue_id"] not in engine._queues:
             raise RoutingError("snapshot_mismatch", f"快照中的队列 {raw['queue_id']!r} 不在当前配置中")
@@ -178,6 +185,8 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
             answered_at=raw["answered_at"],
             disconnected_at=raw["disconnected_at"],
             consult_seat_id=raw["consult_seat_id"],
+            held_for=raw.get("held_for"),
+            held_at=raw.get("held_at"),
             customer_name=raw.get("customer_name", ""),
             path=tuple(raw.get("path", [raw["queue_id"]])),
         )
@@ -187,6 +196,8 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
         engine._customers[c.session_id] = c
         if c.state is CustomerState.WAITING:
             engine._enqueue(c, q, engine._now)
+        elif c.state is CustomerState.HELD:
+            held.append(c)  # back in their named seat's line once the seats are restored
         elif c.state is CustomerState.DISCONNECTED:
             c.state_token = next(engine._seq)
             engine._schedule(
@@ -239,6 +250,19 @@ def restore(config: RoutingConfig, data: dict[str, Any], *, expand_positions: bo
     # the engine keeps reservations in the order they were made (its sweeper relies on it)
     for seat in sorted(reserved, key=lambda s: s.since):
         engine._reserved[seat.seat_id] = seat
+    for c in sorted(held, key=lambda c: (c.held_at or 0.0, c.order)):
+        named = engine._seats.get(c.held_for or "")
+        if named is not None and named.state is not SeatState.OFFLINE:
+            c.state_token = next(engine._seq)
+            if named.held is None:
+                named.held = deque()
+            named.held.append((c.state_token, c))
+            hold_s = config.transfer_hold_s
+            engine._schedule(float(c.held_at or engine._now) + hold_s, _HOLD, c, c.state_token, hold_s)
+        else:  # the named seat is gone: the front of their queue
+            engine._unhold(c)
+            c.tier = 0
+            engine._enqueue(c, engine._queues[c.queue_id], engine._now)
     for q in engine._queues.values():
         for heap in q.ready.values():
             heapq.heapify(heap)
@@ -276,11 +300,15 @@ def server_restarted(engine: RoutingEngine, now: float) -> list[Decision]:
         seat.session_id = None
         seat.offer_kind = None
         seat.pending_not_ready = None
+        seat.held = None
         engine._set_seat(seat, SeatState.OFFLINE, "server_restart", at, out)
     for c in list(engine._customers.values()):
         c.consult_seat_id = None
         if c.state is CustomerState.WAITING:
             engine._unwait(c)
+        elif c.state is CustomerState.HELD:  # their named seat is offline now: the front of their queue
+            engine._unhold(c)
+            c.tier = 0
         if c.state is not CustomerState.DISCONNECTED:
             engine._disconnect(c, at)
     return engine._finish(out)

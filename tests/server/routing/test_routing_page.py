@@ -80,3 +80,45 @@ async def test_page_shows_overflow_and_the_call_back_answer(server_factory: Serv
             assert "预约" in text and "稍后再拨" in text
         finally:
             await browser.close()
+
+
+async def test_page_shows_it_waits_for_the_named_teller_it_was_transferred_to(server_factory: ServerFactory) -> None:
+    pytest.importorskip("playwright")
+    from playwright.async_api import async_playwright
+
+    from server.devtools.browser import launch_customer_browser
+
+    live = await server_factory()
+    base = f"http://127.0.0.1:{live.port}"
+    async with async_playwright() as playwright:
+        browser = await launch_customer_browser(playwright)
+        try:
+            seat_a = await live.seat("seat-a")
+            ticket = await live.ticket()
+            page = await _page_for(browser, base, ticket)
+            sid = ticket["session_id"]
+            await seat_a.expect("call_offered", session_id=sid)
+            await seat_a.send({"type": "answer_call", "session_id": sid})
+            await seat_a.expect("call_answered")
+            await wait_for_js(page, "() => window.vt.state === 'connected'", timeout=15_000, polling=100)
+            # seat-c is busy with another customer when seat-a transfers this one to it by name
+            seat_c = await live.seat("seat-c")
+            other, sid_other = await live.customer()
+            await seat_c.expect("call_offered", session_id=sid_other)
+            await seat_c.send({"type": "answer_call", "session_id": sid_other})
+            await seat_c.expect("call_answered")
+            await seat_a.send({"type": "transfer", "session_id": sid, "seat_id": "seat-c"})
+            await seat_a.expect("call_transferred")
+            await wait_for_js(page, "() => window.vt.state === 'queued'", timeout=15_000, polling=100)
+            await wait_for_js(
+                page,
+                "() => (window.vt.messages || []).some(m => m.type === 'queue_status' && m.position === 1)",
+                timeout=15_000,
+                polling=100,
+            )
+            banner = await page.inner_text("#banner")
+            assert "正在为您转接至坐席" in banner and "暂时忙碌" in banner
+            assert "即将为您接通" in await page.inner_text("#queue-text")  # first in that teller's line
+            await other.close()
+        finally:
+            await browser.close()

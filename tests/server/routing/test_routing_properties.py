@@ -35,6 +35,7 @@ def config(drop_policy: str) -> Any:
     return parse_config(
         {
             "reconnect_grace_s": 20,
+            "transfer_hold_s": 12,
             "no_seat_grace_s": 15,
             "seat_drop_in_call": drop_policy,
             "defaults": {"w_age": 1.0, "ring_timeout_s": 10, "wrap_up_s": 5},
@@ -94,6 +95,8 @@ op = st.one_of(
     st.tuples(st.just("decline"), st.integers(0, 50)),
     st.tuples(st.just("transfer"), st.integers(0, 50), st.sampled_from(["a", "b", "c"])),
     st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
+    st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
+    st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
     st.tuples(st.just("consult"), st.integers(0, 50), st.sampled_from(["a", "b", "c"])),
     st.tuples(st.just("end_consult"), st.integers(0, 50)),
     st.tuples(st.just("restore")),
@@ -115,6 +118,7 @@ class Checker:
         self.ever_assigned: dict[str, list[str]] = {}
         self.n = 0
         self.bound = self.cfg.starvation_bound_s()
+        self.before_held: dict[str, list[str]] = {}
         for seat, (skill_set, ready) in zip(SEATS, skills, strict=True):
             self.engine.seat_login(seat, [Skill(q) for q in skill_set], 0.0, ready=ready)
 
@@ -132,6 +136,7 @@ class Checker:
         kind = step[0]
         self.now += 0.5
         before_waiting = {c.session_id for c in e.customers() if c.state is CustomerState.WAITING}
+        self.before_held = {seat.seat_id: e.held_for(seat.seat_id) for seat in e.seats()}
         decisions: list[Any] = []
         try:
             if kind == "arrive":
@@ -142,8 +147,18 @@ class Checker:
                 self.live.add(session)
             elif kind in ("leave", "cust_drop", "cust_back", "hangup", "transfer", "transfer_seat", "consult"):
                 states = {
-                    "leave": (CustomerState.WAITING, CustomerState.OFFERED, CustomerState.DISCONNECTED),
-                    "cust_drop": (CustomerState.WAITING, CustomerState.OFFERED, CustomerState.CONNECTED),
+                    "leave": (
+                        CustomerState.WAITING,
+                        CustomerState.OFFERED,
+                        CustomerState.DISCONNECTED,
+                        CustomerState.HELD,
+                    ),
+                    "cust_drop": (
+                        CustomerState.WAITING,
+                        CustomerState.OFFERED,
+                        CustomerState.CONNECTED,
+                        CustomerState.HELD,
+                    ),
                     "cust_back": (CustomerState.DISCONNECTED,),
                     "hangup": (CustomerState.CONNECTED,),
                     "transfer": (CustomerState.CONNECTED,),
@@ -200,8 +215,10 @@ class Checker:
             elif kind == "restore":
                 # snapshot to JSON and carry on with a rebuilt engine: nothing may change
                 orders = {qid: e.queue_order(qid) for qid in self.cfg.queues}
+                held = {seat.seat_id: e.held_for(seat.seat_id) for seat in e.seats()}
                 self.engine = e = restore(self.cfg, json.loads(json.dumps(snapshot(e))))
                 assert {qid: e.queue_order(qid) for qid in self.cfg.queues} == orders
+                assert {seat.seat_id: e.held_for(seat.seat_id) for seat in e.seats()} == held
                 decisions = e.advance(self.now)  # the restored engine catches up with the clock
             elif kind == "wait":
                 self.now += step[1]
@@ -266,15 +283,47 @@ class Checker:
                 for seat in e.seats():
                     if seat.state is SeatState.READY:
                         assert qid not in seat.skills, f"seat {seat.seat_id} ready while {qid} has {order}"
-        # a higher-scored eligible customer is never passed over; the starvation bound holds
+        # customers transferred to a busy named seat wait for it (in its line once, not in any queue), are offered
+        # to it before anyone from its queues, and wait at most transfer_hold_s
+        for seat in e.seats():
+            line = e.held_for(seat.seat_id)
+            assert len(set(line)) == len(line)
+            if line:
+                assert seat.state not in (SeatState.OFFLINE, SeatState.READY), f"{seat.seat_id} idle with {line}"
+            for session in line:
+                c = customers[session]
+                assert c.state is CustomerState.HELD and c.held_for == seat.seat_id and c.queue_id in seat.skills
+        for c in customers.values():
+            if c.state is CustomerState.HELD:
+                assert c.session_id in e.held_for(c.held_for or "")
+                assert c.tier == 0 and c.seat_id is None and c.held_at is not None
+                assert self.now - c.held_at < self.cfg.transfer_hold_s
+            else:
+                assert c.held_for is None
+        for d in decisions:
+            if isinstance(d, OfferCall) and d.kind is OfferKind.CUSTOMER:
+                still = [
+                    s
+                    for s in self.before_held.get(d.seat_id, [])
+                    if s in customers
+                    and customers[s].state is CustomerState.HELD
+                    and customers[s].held_for == d.seat_id
+                ]
+                assert not still, f"{d.seat_id} offered {d.session_id} while {still} wait for it by name"
+        # a higher-scored eligible customer is never passed over; the starvation bound holds (a customer offered
+        # earlier in the same event was not waiting then, even if a withdrawn offer put them back later)
+        rung: set[str] = set()
         for d in decisions:
             if not isinstance(d, OfferCall) or d.kind is not OfferKind.CUSTOMER or d.session_id not in customers:
+                if isinstance(d, OfferCall):
+                    rung.add(d.session_id)
                 continue
             assert d.arrival == self.arrivals[d.session_id]
             self.ever_assigned.setdefault(d.session_id, []).append(d.seat_id)
             offered = self.rank(d.session_id)
             seat = e.seat(d.seat_id)
-            for other in waiting & before_waiting:
+            rung.add(d.session_id)
+            for other in (waiting & before_waiting) - rung:
                 if customers[other].queue_id in seat.skills:
                     assert self.rank(other) >= offered, f"{other} passed over by {d.session_id}"
                     if customers[d.session_id].tier == 1:
@@ -318,3 +367,39 @@ def test_starvation_bound_within_one_queue(arrivals):
     for i, x in enumerate(served):
         for y in served[i + 1 :]:
             assert arrived[x] - arrived[y] <= bound  # x served before y: x arrived at most `bound` after y
+
+
+_transfer_heavy = st.one_of(
+    _arrive,
+    _arrive,
+    _answer_all,
+    _answer_all,
+    _hangup,
+    _wait,
+    st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
+    st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
+    st.tuples(st.just("transfer_seat"), st.integers(0, 50), st.sampled_from(SEATS)),
+    st.tuples(st.just("not_ready"), st.sampled_from(SEATS), st.sampled_from(["break", "meeting"])),
+    _ready,
+    st.tuples(st.just("leave"), st.integers(0, 50)),
+    st.tuples(st.just("cust_drop"), st.integers(0, 50)),
+    st.tuples(st.just("cust_back"), st.integers(0, 50)),
+    st.tuples(st.just("seat_drop"), st.sampled_from(SEATS)),
+    st.tuples(st.just("login"), st.sampled_from(SEATS), st.sampled_from(SKILL_SETS), st.booleans()),
+    st.tuples(st.just("decline"), st.integers(0, 50)),
+    st.tuples(st.just("restore")),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["requeue", "fail"]),
+    st.lists(st.tuples(st.just(("a", "b", "c")), st.booleans()), min_size=len(SEATS), max_size=len(SEATS)),
+    st.lists(_transfer_heavy, min_size=30, max_size=150),
+)
+def test_named_transfers_keep_the_invariants(drop_policy, skills, steps):
+    """Transfers to named seats that are busy, not ready, ringing or dropping, with hold timeouts, leaves, drops
+    and restores in between: every invariant above, plus the named-seat line rules (checked in Checker.check)."""
+    checker = Checker(drop_policy, skills)
+    for step in steps:
+        checker.run(step)

@@ -205,6 +205,70 @@ async def test_transfer_to_a_named_seat(live: LiveServer) -> None:
     assert (await customer.expect("call_connected"))["seat_id"] == "seat-c"
 
 
+async def test_transfer_to_a_busy_named_seat_waits_for_it_ahead_of_its_queue(live: LiveServer) -> None:
+    customer, seat_a, sid = await _in_call(live, "seat-a")
+    _other, seat_c, sid_other = await _in_call(live, "seat-c")  # seat-c is talking to someone else
+    waiting, sid_waiting = await live.customer()  # an ordinary customer waits in the queue
+    await waiting.expect("queue_status", position=1)
+    await seat_a.send({"type": "transfer", "session_id": sid, "seat_id": "seat-c"})
+    done = await seat_a.expect("call_transferred")
+    assert "正忙" in done["message"] and "转接等待" in done["message"] and "队首" in done["message"]
+    told = await seat_c.expect("notice", code="transfer_waiting")
+    assert "转接了一位客户" in told["message"] and "优先接入" in told["message"]
+    notice = await customer.expect("notice", code="transferred")
+    assert "正在为您转接至坐席" in notice["message"] and "暂时忙碌" in notice["message"]
+    await customer.expect("queue_status", position=1, waiting=1)  # first in seat-c's line
+    kinds = [e["kind"] for e in live.services.db.events(sid)]
+    assert "transfer_held" in kinds
+    # seat-c finishes its call: the transferred customer comes before the one waiting in the queue
+    await seat_c.send({"type": "hangup", "session_id": sid_other})
+    await seat_c.expect("call_ended")
+    await seat_c.expect("seat_state", state="wrap_up")
+    await seat_c.send({"type": "set_state", "state": "ready"})
+    offer = await seat_c.expect("call_offered")
+    assert (offer["session_id"], offer["offer_kind"]) == (sid, "transfer")
+    await seat_c.send({"type": "answer_call", "session_id": sid})
+    await seat_c.expect("call_answered")
+    assert (await customer.expect("call_connected"))["seat_id"] == "seat-c"
+    assert live.services.coordinator.sessions[sid_waiting].status == "waiting"  # still in the queue
+
+
+async def test_a_transfer_hold_times_out_to_the_front_of_the_queue(
+    server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "queues.toml"
+    path.write_text("transfer_hold_s = 0.5\n" + CONFIG, encoding="utf-8")
+    live = await server_factory(routing_config_path=path)
+    customer, seat_a, sid = await _in_call(live, "seat-a")
+    _other, seat_c, _sid_other = await _in_call(live, "seat-c")
+    earlier, _sid_earlier = await live.customer()  # arrived before the transferred customer's turn comes back
+    await earlier.expect("queue_status", position=1)
+    await seat_a.send({"type": "transfer", "session_id": sid, "seat_id": "seat-c"})
+    await seat_a.expect("call_transferred")
+    await customer.expect("notice", code="transferred")
+    back = await customer.expect("notice", code="transfer_returned")  # the hold timer (0.5 s) fired
+    assert "暂时无法接听" in back["message"] and "原队列" in back["message"]
+    assert "等待超时" in (await seat_c.expect("notice", code="transfer_returned"))["message"]
+    await customer.expect("queue_status", position=1)  # the front of the queue, ahead of the earlier arrival
+    assert "transfer_hold_ended" in [e["kind"] for e in live.services.db.events(sid)]
+    seat_b = await live.seat("seat-b")
+    offer = await seat_b.expect("call_offered")
+    assert (offer["session_id"], offer["offer_kind"]) == (sid, "customer")
+
+
+async def test_transfer_to_an_offline_seat_or_one_without_the_skill_is_refused(live: LiveServer) -> None:
+    live.services.db.set_seat_skills("seat-b", [("corporate", 3, "primary")])
+    _customer, seat_a, sid = await _in_call(live, "seat-a")
+    await live.seat("seat-b")
+    await seat_a.send({"type": "transfer", "session_id": sid, "seat_id": "seat-b"})
+    error = await seat_a.expect("error")
+    assert error["code"] == "no_skill" and "不具备" in error["message"] and "技能" in error["message"]
+    await seat_a.send({"type": "transfer", "session_id": sid, "seat_id": "seat-c"})  # never signed in
+    error = await seat_a.expect("error")
+    assert error["code"] == "seat_offline" and "离线" in error["message"]
+    assert live.services.coordinator.seats["seat-a"].state == wire.SeatState.IN_CALL  # the call goes on
+
+
 async def test_transfer_is_refused_with_fifo(server_factory: ServerFactory) -> None:
     live = await server_factory(queue_impl="fifo")
     _customer, seat_a, sid = await _in_call(live, "seat-a")
