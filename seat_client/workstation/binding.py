@@ -3,6 +3,7 @@ other): state aspects to panel redraws, panel requests to service slots, focus, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,24 @@ class WorkstationBinder(QObject):
             self.tray.show()
         for aspect in self._panels:
             self._changed(aspect)
+        # The service and the controller outlive the window (a test's widgets, a window closed before sign-out):
+        # once the window is gone nothing of it may be touched again.
+        w.destroyed.connect(self._unbind)
+
+    @Slot()
+    def _unbind(self) -> None:
+        self._panels = {}
+        controller = self.service.controller
+        for signal, slot in (
+            (self.service.changed, self._changed),
+            (self.service.changed, self._ring_with_phase),
+            (self.service.notify, self._notify),
+            (controller.statsUpdated, self._call_stats),
+            (controller.recordingChanged, self._recording),
+        ):
+            with contextlib.suppress(RuntimeError, TypeError):  # already disconnected, or the sender is gone too
+                signal.disconnect(slot)
+        self.ring.stop()
 
     @Slot(str)
     def _changed(self, aspect: str) -> None:

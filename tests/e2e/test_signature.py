@@ -90,8 +90,8 @@ def test_gates_drive_the_verification_panel_and_the_server_refuses_business_befo
     qtbot: QtBot, qasync_loop, live_server: LiveServer
 ) -> None:  # type: ignore[no-untyped-def]
     """联网核查 from the panel's button passes (sandbox bank); the face check uses the page's camera frame (Chromium's
-    fake pattern has no face, so the attempt fails and may be retried); the business form stays disabled and a
-    submit anyway is refused by the server with its Chinese reason."""
+    fake pattern has no face, so the server refuses the capture without using an attempt and the teller is told);
+    the business form stays disabled and a submit anyway is refused by the server with its Chinese reason."""
     seat = _seat(qtbot, live_server)
     service = seat.workstation
     assert service is not None
@@ -114,14 +114,13 @@ def test_gates_drive_the_verification_panel_and_the_server_refuses_business_befo
                 lambda: panel.network_photo.pixmap() is not None and not panel.network_photo.pixmap().isNull(),
                 message="registered photo shown",
             )
+            messages: list[str] = []
+            service.message.connect(messages.append)
             panel.action_buttons["face"].click()
-            await wait_until(
-                lambda: (g := service.state.gate("face")) is not None and g.attempts >= 1 and g.status != "running",
-                timeout=40,
-                message="face attempt decided",
-            )
+            await wait_until(lambda: any("未检测到人脸" in m for m in messages), timeout=40, message="no face: told")
+            assert any("未计入比对次数" in m for m in messages)
             face = service.state.gate("face")
-            assert face is not None and face.status in ("pending", "failed", "passed")
+            assert face is not None and face.attempts == 0 and face.status != "passed"
             business = seat.window.business_panel
             assert not business.submit_button.isEnabled()
             assert business.block_label.text() in ("身份核验尚未全部通过", "人脸比对未通过,不能办理业务")
