@@ -103,6 +103,7 @@ def _summary(config: RoutingConfig) -> dict[str, Any]:
         "not_ready_reasons": list(config.not_ready_reasons),
         "starvation_bound_s": config.starvation_bound_s(),
         "seat_drop_in_call": config.seat_drop_in_call,
+        "transfer_hold_s": config.transfer_hold_s,
     }
 
 

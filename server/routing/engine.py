@@ -859,18 +859,24 @@ class RoutingEngine:
     # ---------------------------------------------------------------------------------------------------------------
 
     def _head(self, q: _Queue) -> tuple[Any, ...] | None:
-        """The queue's first live entry (``q.heap[0]``), dropping dead ones from the front; None when empty."""
+        """Drop dead entries from the top of the heap and set ``q.head`` to the first live one (None: empty).
+
+        ``q.head`` is kept equal to the live ``q.heap[0]`` at all times, so choosing among a seat's queues needs no
+        validity checks: a push sets it (the top was live, the new entry is live), taking the head or a waiting
+        head customer leaving (:meth:`_unwait`) calls this.
+        """
         heap = q.heap
         while heap:
             entry = heap[0]
-            customer = entry[5]
-            if customer.heap_token == entry[4] and customer.state is _WAITING:
+            if entry[5].heap_token == entry[4]:  # (only a waiting customer's token is live: see _enqueue)
+                q.head = entry
                 return entry
-            self._pop_head(q)
+            self._pop_top(q)
+        q.head = None
         return None
 
     @staticmethod
-    def _pop_head(q: _Queue) -> tuple[Any, ...]:
+    def _pop_top(q: _Queue) -> tuple[Any, ...]:
         """Remove and return ``q.heap[0]``; a bucket's head is replaced in the heap by the bucket's next entry."""
         heap = q.heap
         entry = heap[0]
@@ -890,6 +896,9 @@ class RoutingEngine:
         return [e[5] for e in sorted(q.live_entries())]
 
     def _enqueue(self, customer: Customer, q: _Queue, at: float) -> None:
+        """Put the customer in ``q``'s waiting line. Their ``heap_token`` names their one live entry; every way out
+        of WAITING sets it to 0 (:meth:`_unwait`, or the pop in :meth:`_dispatch_seat`), so a token match alone
+        tells a live entry."""
         qid = customer.queue_id = q.qid
         arrival = customer.arrival
         key = customer.key = q.base + q.w_star * customer.star - q.w_age * arrival
@@ -900,16 +909,19 @@ class RoutingEngine:
         order = customer.order
         # in serving order behind the last of its tier and star: append to that FIFO bucket (see queue_state)
         bucket = q.buckets[tier * 8 + customer.star]
+        heap = q.heap
         if not bucket:
             entry = (tier, -key, arrival, order, token, customer, bucket)
             bucket.append(entry)
-            _heappush(q.heap, entry)
+            _heappush(heap, entry)
+            q.head = heap[0]
         else:
             tail = bucket[-1]
             if arrival > tail[2] or (arrival == tail[2] and order > tail[3]):
                 bucket.append((tier, -key, arrival, order, token, customer, bucket))
             else:
-                _heappush(q.heap, (tier, -key, arrival, order, token, customer, None))
+                _heappush(heap, (tier, -key, arrival, order, token, customer, None))
+                q.head = heap[0]
         stored = q.stored = q.stored + 1
         waiting = q.waiting = q.waiting + 1
         self._changed.add(qid)
@@ -924,7 +936,10 @@ class RoutingEngine:
         q = self._queues[customer.queue_id]
         q.waiting -= 1
         customer.heap_token = 0
-        self._changed.add(customer.queue_id)
+        self._changed.add(q.qid)
+        head = q.head
+        if head is not None and head[5] is customer:
+            self._head(q)
 
     def _dispatch_customer(
         self, customer: Customer, q: _Queue, at: float, out: list[Decision], front: bool = False
@@ -1124,16 +1139,9 @@ class RoutingEngine:
         best_q: _Queue | None = None
         best_neg = 0.0
         for q in self._routable[seat.seat_id]:
-            heap = q.heap
-            if not heap:
+            entry = q.head  # the live first entry (see _head)
+            if entry is None:
                 continue
-            entry = heap[0]
-            customer = entry[5]
-            if customer.heap_token != entry[4] or customer.state is not _WAITING:
-                head = self._head(q)  # drop dead entries from the top (lazy deletion)
-                if head is None:
-                    continue
-                entry = head
             # rank (tier, -live score, arrival, order), field by field: entry[1] is -key, and
             # -key - w_age*now == -(key + w_age*now) exactly (negation is exact in IEEE arithmetic)
             neg = entry[1] - q.w_age * at
@@ -1145,7 +1153,8 @@ class RoutingEngine:
                     continue
             best, best_q, best_neg = entry, q, neg
         if best_q is not None:
-            customer = self._pop_head(best_q)[5]
+            customer = self._pop_top(best_q)[5]
+            self._head(best_q)
             best_q.waiting -= 1
             customer.heap_token = 0
             self._changed.add(best_q.qid)

@@ -35,6 +35,7 @@ class QueueState:
         "cfg",
         "handle_sum",
         "handle_times",
+        "head",
         "heap",
         "max_wait_s",
         "noseat_token",
@@ -72,6 +73,7 @@ class QueueState:
         self.service_level_s = cfg.service_level_s
         self.window = window
         self.heap: list[tuple[Any, ...]] = []
+        self.head: tuple[Any, ...] | None = None  # the live heap[0], kept by the engine (RoutingEngine._head)
         # FIFO per (tier, star): index tier * 8 + star (tier 0 or 1, star 0-7)
         self.buckets: list[deque[tuple[Any, ...]]] = [deque() for _ in range(2 * (MAX_STAR + 1))]
         self.stored = 0  # entries held in the heap alone plus in the buckets, live or dead
@@ -116,6 +118,7 @@ class QueueState:
                     stored += len(live)
         heapq.heapify(heap)
         self.heap[:] = heap
+        self.head = heap[0] if heap else None
         self.stored = stored
 
     def key_of(self, star: int, arrival: float) -> float:

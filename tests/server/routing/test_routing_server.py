@@ -325,7 +325,7 @@ async def test_admin_api_auth_and_validation(server_factory: ServerFactory, conf
     boss = await _supervisor(live)
     res = await live.http.get("/api/routing/config", headers=boss)
     assert res.status_code == 200 and res.json()["version"] == 0
-    assert res.json()["starvation_bound_s"] > 0
+    assert res.json()["starvation_bound_s"] > 0 and res.json()["transfer_hold_s"] == 120.0
     cycle = CONFIG.replace(
         'id = "general"\nname = "综合坐席"', 'id = "general"\nname = "综合坐席"\noverflow_to = ["retail"]'
     )
