@@ -115,8 +115,10 @@ def test_long_recording_streams_range_by_range_with_bounded_memory(
     assert service.cache.peak_bytes <= limit
     # Segments were decrypted as the reads reached them and dropped again: far more builds than the cache holds.
     assert service.cache.builds >= long_count - len(service.cache) - 10
+    # Bounded whatever the length: three times the recording costs at most about one segment more. (Not compared
+    # with the recording's own size: these test segments are tiny, so a fresh process's one-off allocations, e.g.
+    # PyAV's first demuxer, outweigh the whole recording.)
     assert peak <= short_peak + 2 * biggest + 64 * 1024, (peak, short_peak, biggest)
-    assert peak < total_plain / 2, (peak, total_plain)
 
     # The layout is kept: asking again costs no decryption.
     builds = service.cache.builds
