@@ -37,6 +37,7 @@ from wire import (
     CallAnswered,
     CallEnded,
     CallOffered,
+    CallTransferred,
     CallWithdrawn,
     ErrorMessage,
     IceCandidate,
@@ -48,6 +49,7 @@ from wire import (
     SeatSetState,
     SeatState,
     SeatStateChanged,
+    SeatTransfer,
     SessionDescription,
     Welcome,
 )
@@ -84,7 +86,7 @@ class SeatController(QObject):
             drawn/dropped) accumulate over all calls of this run.
         local_pump: frame pump of the teller's own preview.
         audio_output: where the customer's audio goes (QtAudioOutput or SilentAudioSink).
-        calls_completed: calls that reached ``call_ended`` after being answered.
+        calls_completed: calls that reached ``call_ended`` after being answered, or were transferred away (转接).
         session: the current call's CallSession, or None.
         offered: the call now ringing, or None.
         seat_state: the server's last word on this seat's state.
@@ -116,6 +118,8 @@ class SeatController(QObject):
     """双录 started (True) or stopped (False); the recorder emits it, the workstation shows the indicator."""
     recordingStatus = Signal(str, str)
     """双录 indicator: state (``idle``/``recording``/``uploading``/``error``) and Chinese text (录像中...)."""
+    transferFailed = Signal(str)
+    """The server refused a 转接 (Chinese reason); the call goes on."""
 
     def __init__(
         self,
@@ -152,6 +156,8 @@ class SeatController(QObject):
         self._background: set[asyncio.Future[Any]] = set()
         self._ready_after_call = False
         self._call_business_type = ""
+        self.transfer_pending: str | None = None
+        """Session id of a 转接 sent and not yet answered (``call_transferred`` or ``error``)."""
         self.recording_drain_timeout_s = 10.0
         """At sign-out, how long to wait for the last segments to upload (the rest goes at the next start)."""
         self._last_remote_count = 0
@@ -347,6 +353,52 @@ class SeatController(QObject):
         if self.session is not None:
             await self._send(SeatHangup(session_id=self.session.session_id))
 
+    @asyncSlot(str, str)
+    async def transfer(self, kind: str, target_id: str) -> None:
+        """转接 the current call to a queue (``kind`` ``"queue"``) or a named seat (``"seat"``, its 工号).
+
+        The server answers ``call_transferred`` (the call ends here, see :meth:`_call_transferred`) or ``error``
+        (shown; the call goes on). A second request while one is unanswered is ignored.
+        """
+        session = self.session
+        target_id = target_id.strip()
+        if session is None or not target_id or kind not in ("queue", "seat"):
+            logger.warning("transfer ignored: no call or no target (%s %r)", kind, target_id)
+            return
+        if self.transfer_pending == session.session_id:
+            logger.info("[%s] transfer already requested; waiting for the server", session.session_id)
+            return
+        message = (
+            SeatTransfer(session_id=session.session_id, queue_id=target_id)
+            if kind == "queue"
+            else SeatTransfer(session_id=session.session_id, seat_id=target_id)
+        )
+        logger.info("[%s] transfer to %s %s", session.session_id, kind, target_id)
+        self.transfer_pending = session.session_id
+        if not await self._send(message):
+            self.transfer_pending = None
+
+    async def _call_transferred(self, msg: CallTransferred) -> None:
+        """Our 转接 went through: the call ends for this seat exactly as after a hang-up (media, 双录, wrap-up)."""
+        if self.transfer_pending == msg.session_id:
+            self.transfer_pending = None
+        if self.session is None or self.session.session_id != msg.session_id:
+            return
+        logger.info("[%s] transferred to %s", msg.session_id, msg.queue_id or msg.seat_id)
+        await self._call_finished(msg.message)
+
+    async def _call_finished(self, message: str) -> None:
+        """The current call is over for this seat (ended or transferred): tear down, count, auto-ready or exit."""
+        await self._end_call(message)  # (stops the recording first: counted once it is all done)
+        self.calls_completed += 1
+        if self.exit_after_calls is not None and self.calls_completed >= self.exit_after_calls:
+            logger.info("exit after %d calls", self.calls_completed)
+            self.exitRequested.emit()
+        else:
+            self._ready_after_call = True
+            if self.seat_state in (SeatState.NOT_READY, SeatState.WRAP_UP):
+                await self._auto_ready()
+
     # --- server messages ---------------------------------------------------------------------------------------------
 
     async def _on_status(self, status: ConnectionStatus) -> None:
@@ -388,18 +440,12 @@ class SeatController(QObject):
                 await self.session.handle_remote(msg)
         elif isinstance(msg, CallEnded):
             if self.session is not None and self.session.session_id == msg.session_id:
-                await self._end_call(msg.message)  # (stops the recording first: counted once it is all done)
-                self.calls_completed += 1
-                if self.exit_after_calls is not None and self.calls_completed >= self.exit_after_calls:
-                    logger.info("exit after %d calls", self.calls_completed)
-                    self.exitRequested.emit()
-                else:
-                    self._ready_after_call = True
-                    if self.seat_state in (SeatState.NOT_READY, SeatState.WRAP_UP):
-                        await self._auto_ready()
+                await self._call_finished(msg.message)
             elif self.offered is not None and self.offered.session_id == msg.session_id:
                 self.offered = None
                 self.callEnded.emit(msg.message)
+        elif isinstance(msg, CallTransferred):
+            await self._call_transferred(msg)
         elif isinstance(msg, Notice):
             if msg.code != "client_outdated" or self._server_says_outdated(msg.message):
                 self.message.emit(msg.message)
@@ -408,6 +454,9 @@ class SeatController(QObject):
             if msg.code == "client_outdated":
                 self._server_says_outdated(msg.message)
             self.message.emit(msg.message)
+            if self.transfer_pending is not None and msg.session_id == self.transfer_pending:
+                self.transfer_pending = None  # refused (seat_offline, no_skill, same_seat...): the call goes on
+                self.transferFailed.emit(msg.message)
             offered = self.offered
             if offered is not None and msg.session_id == offered.session_id and msg.code != "already_answered":
                 # the ringing call cannot be answered any more (taken elsewhere, ended...): back to idle
@@ -544,6 +593,7 @@ class SeatController(QObject):
 
     async def _end_call(self, message: str) -> None:
         self._stats_timer.stop()
+        self.transfer_pending = None
         self._stop_mic_tap()
         session, self.session = self.session, None
         self.remote_pump.detach()

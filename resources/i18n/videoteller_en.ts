@@ -71,6 +71,14 @@
         <translation>Hang up</translation>
     </message>
     <message>
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <source>将客户转至其他业务队列或指定坐席</source>
+        <translation>Transfer the customer to another business queue or a named teller</translation>
+    </message>
+    <message>
         <source>业务:{business}</source>
         <translation>Business: {business}</translation>
     </message>
@@ -794,6 +802,53 @@
     <message>
         <source>会话时间线</source>
         <translation>Session timeline</translation>
+    </message>
+</context>
+<context>
+    <name>TransferDialog</name>
+    <message>
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <source>转至业务队列</source>
+        <translation>To a business queue</translation>
+    </message>
+    <message>
+        <source>转至指定坐席</source>
+        <translation>To a named teller</translation>
+    </message>
+    <message>
+        <source>队列编号,如 retail</source>
+        <translation>Queue ID, e.g. retail</translation>
+    </message>
+    <message>
+        <source>坐席工号</source>
+        <translation>Teller ID</translation>
+    </message>
+    <message>
+        <source>转接后本通话结束,客户将由目标坐席继续服务</source>
+        <translation>After the transfer this call ends here; the target teller continues serving the customer</translation>
+    </message>
+    <message>
+        <source>队列</source>
+        <translation>Queue</translation>
+    </message>
+    <message>
+        <source>队列编号</source>
+        <translation>Queue ID</translation>
+    </message>
+    <message>
+        <source>工号</source>
+        <translation>Teller ID</translation>
+    </message>
+    <message>
+        <source>确定</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
     </message>
 </context>
 <context>

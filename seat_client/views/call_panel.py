@@ -1,11 +1,14 @@
-"""Call panel: idle, incoming-call prompt (接听/拒接) and in-call view (timer, 挂断)."""
+"""Call panel: idle, incoming-call prompt (接听/拒接) and in-call view (timer, 转接, 挂断)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from seat_client.i18n import translate_text
+from seat_client.views.transfer_dialog import TransferDialog
 
 
 def format_duration(seconds: float) -> str:
@@ -20,12 +23,17 @@ class CallPanel(QGroupBox):
     """The call area of the side panel; three pages in a stack.
 
     Pages: ``idle`` (暂无来电 / the last call's end message), ``ringing`` (business, customer, wait time,
-    接听 / 拒接), ``in_call`` (business, customer, 通话时长 timer, 挂断).
+    接听 / 拒接), ``in_call`` (business, customer, 通话时长 timer, 转接, 挂断).
+
+    转接 opens :class:`TransferDialog`; its choice comes out as ``transferRequested(kind, target_id)`` (the
+    controller sends it). The button is enabled only on the ``in_call`` page.
     """
 
     answerRequested = Signal()
     declineRequested = Signal()
     hangupRequested = Signal()
+    transferRequested = Signal(str, str)
+    """kind (``queue`` or ``seat``), queue id or 工号."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,12 +78,21 @@ class CallPanel(QGroupBox):
         self.stats_label.setWordWrap(True)
         self.hangup_button = QPushButton(self.tr("挂断"))
         self.hangup_button.setObjectName("hangupButton")
+        self.transfer_button = QPushButton(self.tr("转接"))
+        self.transfer_button.setObjectName("transferButton")
+        self.transfer_button.setToolTip(self.tr("将客户转至其他业务队列或指定坐席"))
+        call_buttons = QHBoxLayout()
+        call_buttons.addWidget(self.transfer_button)
+        call_buttons.addWidget(self.hangup_button)
         call_layout = QVBoxLayout(in_call)
         call_layout.addWidget(self.call_business)
         call_layout.addWidget(self.call_customer)
         call_layout.addWidget(self.timer_label)
         call_layout.addWidget(self.stats_label)
-        call_layout.addWidget(self.hangup_button)
+        call_layout.addLayout(call_buttons)
+        self._transfer_queues: list[tuple[str, str]] = []
+        self.transfer_dialog: TransferDialog | None = None
+        """The 转接 dialog while (or since) it was opened; created at the first click."""
 
         self.pages = {"idle": idle, "ringing": ringing, "in_call": in_call}
         for page in self.pages.values():
@@ -89,6 +106,7 @@ class CallPanel(QGroupBox):
         self.answer_button.clicked.connect(self._answer)
         self.decline_button.clicked.connect(self._decline)
         self.hangup_button.clicked.connect(self._hangup)
+        self.transfer_button.clicked.connect(self.open_transfer_dialog)
         self.show_idle()
 
     @property
@@ -100,6 +118,7 @@ class CallPanel(QGroupBox):
     def show_idle(self, message: str | None = None) -> None:
         """No call; ``message`` may explain how the last one ended (translated when it is a known message)."""
         self._ticker.stop()
+        self._close_transfer_dialog()
         self.idle_label.setText(translate_text(message) if message else self.tr("暂无来电"))
         self.stack.setCurrentWidget(self.pages["idle"])
 
@@ -115,6 +134,7 @@ class CallPanel(QGroupBox):
         self._ring = (waited_s, ring_timeout_s)
         self.answer_button.setEnabled(True)
         self.decline_button.setEnabled(True)
+        self._close_transfer_dialog()
         self.stack.setCurrentWidget(self.pages["ringing"])
         self._elapsed.start()
         self._update_ring(0.0)
@@ -133,10 +153,40 @@ class CallPanel(QGroupBox):
         self.call_customer.setText(self.tr("客户:{customer}").format(customer=customer_name or self.tr("(未留姓名)")))
         self.stats_label.setText("")
         self.hangup_button.setEnabled(True)
+        self.transfer_button.setEnabled(True)
         self._elapsed.start()
         self.timer_label.setText(self.tr("通话时长 {duration}").format(duration="00:00"))
         self._ticker.start()
         self.stack.setCurrentWidget(self.pages["in_call"])
+
+    def set_transfer_queues(self, queues: Sequence[tuple[str, str]]) -> None:
+        """The business queues the 转接 dialog lists (``(queue_id, name)``); none: the queue id is typed."""
+        self._transfer_queues = list(queues)
+        if self.transfer_dialog is not None:
+            self.transfer_dialog.set_queues(self._transfer_queues)
+
+    @Slot()
+    def open_transfer_dialog(self) -> None:
+        """转接: show the dialog (window-modal, non-blocking) for the current call; nothing happens outside a call."""
+        if self.page != "in_call" or not self.transfer_button.isEnabled():
+            return
+        if self.transfer_dialog is None:
+            self.transfer_dialog = TransferDialog(self._transfer_queues, self)
+            self.transfer_dialog.transferRequested.connect(self._transfer)
+        else:
+            self.transfer_dialog.reset()
+        self.transfer_dialog.open()
+
+    def _close_transfer_dialog(self) -> None:
+        """The call this dialog was for is gone (ended, transferred): a late 确定 must not send anything."""
+        self.transfer_button.setEnabled(False)
+        if self.transfer_dialog is not None and self.transfer_dialog.isVisible():
+            self.transfer_dialog.reject()
+
+    @Slot(str, str)
+    def _transfer(self, kind: str, target_id: str) -> None:
+        if self.page == "in_call":
+            self.transferRequested.emit(kind, target_id)
 
     def show_stats(self, text: str) -> None:
         """Link quality line under the timer."""
@@ -165,4 +215,5 @@ class CallPanel(QGroupBox):
     @Slot()
     def _hangup(self) -> None:
         self.hangup_button.setEnabled(False)
+        self.transfer_button.setEnabled(False)
         self.hangupRequested.emit()
