@@ -134,6 +134,7 @@ class _Binder(QObject):
         window.call_panel.answerRequested.connect(controller.answer)
         window.call_panel.declineRequested.connect(controller.decline)
         window.call_panel.hangupRequested.connect(controller.hangup)
+        window.call_panel.transferRequested.connect(controller.transfer)
 
     def _shot(self, tag: str) -> None:
         if self.shots is not None:

@@ -7,7 +7,9 @@ into the user cache directory (``pyside6-lrelease`` next to the running Python).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -36,21 +38,25 @@ def _lrelease() -> str | None:
 
 
 def qm_path(language: str) -> Path | None:
-    """A compiled translation: next to the ``.ts`` (built by the script or bundled), else built now into the cache."""
-    built = ts_path(language).with_suffix(".qm")
-    if built.exists():
-        return built
+    """A compiled translation: next to the ``.ts`` (bundled, or built by the script and not older than the ``.ts``),
+    else built now into the cache under a name carrying the ``.ts`` content's hash, so a stale one is never used."""
     source = ts_path(language)
+    built = source.with_suffix(".qm")
+    if built.exists() and (not source.exists() or built.stat().st_mtime >= source.stat().st_mtime):
+        return built
     tool = _lrelease()
     if not source.exists() or tool is None:
         return None
-    cached = Path(platformdirs.user_cache_dir("VideoTeller", "VideoTeller")) / "i18n" / built.name
-    if not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime:
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    cached = Path(platformdirs.user_cache_dir("VideoTeller", "VideoTeller")) / "i18n" / f"{built.stem}-{digest}.qm"
+    if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run([tool, str(source), "-qm", str(cached)], capture_output=True, text=True, check=False)
+        partial = cached.with_suffix(f".{os.getpid()}.part")
+        result = subprocess.run([tool, str(source), "-qm", str(partial)], capture_output=True, text=True, check=False)
         if result.returncode != 0:
             logger.error("could not build %s: %s", cached.name, result.stderr.strip())
             return None
+        partial.replace(cached)  # atomic: a second program starting at the same time never reads half a file
     return cached
 
 
