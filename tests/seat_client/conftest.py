@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +14,9 @@ import pytest
 from tests.qt_async import run_async as run_async
 from tests.qt_async import wait_until as wait_until
 from tests.server_process import server_process
+
+if TYPE_CHECKING:
+    from seat_client.settings import SeatSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +64,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("server-data")
     with server_process(data_dir, data_dir.parent / f"{data_dir.name}.log") as (url, _proc):
         yield url
+
+
+@pytest.fixture
+def settings(live_server: str) -> SeatSettings:
+    """Seat ``demo`` on the session's server, with the fake camera and microphone, ICE on loopback."""
+    from seat_client.settings import SeatSettings
+
+    return SeatSettings(
+        server_url=live_server,
+        seat_id="demo",
+        camera="fake-pattern",
+        microphone="fake-tone",
+        ice_bind_addresses=["127.0.0.1"],
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import av
-import pytest
 from pytestqt.qtbot import QtBot
 
 from seat_client.app import build_seat_app
@@ -25,17 +24,6 @@ class CountingTap:
     def push_audio(self, source: str, frame: av.AudioFrame) -> None:
         assert isinstance(frame, av.AudioFrame)
         self.counts[(source, "audio")] = self.counts.get((source, "audio"), 0) + 1
-
-
-@pytest.fixture
-def settings(live_server: str) -> SeatSettings:
-    return SeatSettings(
-        server_url=live_server,
-        seat_id="demo",
-        camera="fake-pattern",
-        microphone="fake-tone",
-        ice_bind_addresses=["127.0.0.1"],
-    )
 
 
 def test_bad_password_shows_chinese_error(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]

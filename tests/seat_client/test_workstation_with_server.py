@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import httpx
-import pytest
 from pytestqt.qtbot import QtBot
 
 from seat_client.app import build_seat_app
@@ -38,17 +37,6 @@ class TicketKeepingCustomer(SimulatedCustomer):
 def _strokes(n: int) -> dict:
     pts = [{"x": 40 + i * 8, "y": 120 + 50 * math.sin(i / 3), "t": i * 15, "p": 0.5} for i in range(n)]
     return {"width": 600, "height": 240, "strokes": [{"points": pts}]}
-
-
-@pytest.fixture
-def settings(live_server: str) -> SeatSettings:
-    return SeatSettings(
-        server_url=live_server,
-        seat_id="demo",
-        camera="fake-pattern",
-        microphone="fake-tone",
-        ice_bind_addresses=["127.0.0.1"],
-    )
 
 
 def test_snapshot_and_signature_review_with_the_server(qtbot: QtBot, qasync_loop, settings: SeatSettings) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ import json
 import socket
 
 import httpx
-import pytest
 import websockets
 from pytestqt.qtbot import QtBot
 
@@ -18,17 +17,6 @@ from seat_client.workstation.api import WorkstationApi
 from server.devtools.idcards import demo_ticket
 from tests.seat_client.conftest import run_async, wait_until
 from tests.seat_client.customer_sim import SimulatedCustomer
-
-
-@pytest.fixture
-def settings(live_server: str) -> SeatSettings:
-    return SeatSettings(
-        server_url=live_server,
-        seat_id="demo",
-        camera="fake-pattern",
-        microphone="fake-tone",
-        ice_bind_addresses=["127.0.0.1"],
-    )
 
 
 def _closed_port() -> int:
