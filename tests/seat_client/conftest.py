@@ -6,7 +6,7 @@ import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -78,6 +78,17 @@ def settings(live_server: str) -> SeatSettings:
         microphone="fake-tone",
         ice_bind_addresses=["127.0.0.1"],
     )
+
+
+async def sign_in_ready_and_ring(seat: Any, customer: Any) -> None:
+    """Sign the seat in, press 示闲, let ``customer`` (a ``customer_sim`` customer) join, and wait for the ring."""
+    window, controller = seat.window, seat.controller
+    assert await seat.start("demo123")
+    await wait_until(lambda: controller.seat_state != "offline", message="welcome")
+    window.state_panel.ready_button.click()
+    await wait_until(lambda: controller.seat_state == "ready", message="ready")
+    await customer.start()
+    await wait_until(lambda: window.call_panel.page == "ringing", message="ringing")
 
 
 @pytest.fixture(autouse=True)

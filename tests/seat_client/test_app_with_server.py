@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from seat_client.app import build_seat_app
 from seat_client.settings import SeatSettings
-from tests.seat_client.conftest import run_async, wait_until
+from tests.seat_client.conftest import run_async, sign_in_ready_and_ring, wait_until
 from tests.seat_client.customer_sim import SimulatedCustomer
 
 
@@ -150,12 +150,7 @@ def test_decline_and_withdrawn_call_return_to_idle(qtbot: QtBot, qasync_loop, se
     customer = SimulatedCustomer(settings.server_url, "loss_report_release", "钱七")
 
     async def scenario() -> None:
-        assert await seat.start("demo123")
-        await wait_until(lambda: controller.seat_state != "offline", message="welcome")
-        window.state_panel.ready_button.click()
-        await wait_until(lambda: controller.seat_state == "ready", message="ready")
-        await customer.start()
-        await wait_until(lambda: window.call_panel.page == "ringing", message="ringing")
+        await sign_in_ready_and_ring(seat, customer)
         window.call_panel.decline_button.click()
         await wait_until(lambda: window.call_panel.page == "idle", message="idle after decline")
         assert controller.session is None and controller.calls_completed == 0

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from seat_client.app import build_seat_app
 from seat_client.settings import SeatSettings
 from server.devtools.idcards import demo_ticket
-from tests.seat_client.conftest import run_async, wait_until
+from tests.seat_client.conftest import run_async, sign_in_ready_and_ring, wait_until
 from tests.seat_client.customer_sim import SimulatedCustomer
 
 
@@ -48,12 +48,7 @@ def test_snapshot_and_signature_review_with_the_server(qtbot: QtBot, qasync_loop
     customer = TicketKeepingCustomer(settings.server_url, "password_reset")
 
     async def scenario() -> None:
-        assert await seat.start("demo123")
-        await wait_until(lambda: controller.seat_state != "offline", message="welcome")
-        window.state_panel.ready_button.click()
-        await wait_until(lambda: controller.seat_state == "ready", message="ready")
-        await customer.start()
-        await wait_until(lambda: window.call_panel.page == "ringing", message="ringing")
+        await sign_in_ready_and_ring(seat, customer)
         assert service.state.call is not None and service.state.call.business_type == "password_reset"
         window.call_panel.answer_button.click()
         await wait_until(lambda: controller.remote_pump.counters.drawn >= 5, timeout=30, message="customer video")

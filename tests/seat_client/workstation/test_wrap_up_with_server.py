@@ -15,7 +15,7 @@ from seat_client.app import build_seat_app
 from seat_client.settings import SeatSettings
 from seat_client.workstation.api import WorkstationApi
 from server.devtools.idcards import demo_ticket
-from tests.seat_client.conftest import run_async, wait_until
+from tests.seat_client.conftest import run_async, sign_in_ready_and_ring, wait_until
 from tests.seat_client.customer_sim import SimulatedCustomer
 
 
@@ -53,12 +53,7 @@ def test_notes_survive_an_outage_and_reach_the_session_record(  # type: ignore[n
     service.message.connect(messages.append)
 
     async def scenario() -> None:
-        assert await seat.start("demo123")
-        await wait_until(lambda: controller.seat_state != "offline", message="welcome")
-        window.state_panel.ready_button.click()
-        await wait_until(lambda: controller.seat_state == "ready", message="ready")
-        await customer.start()
-        await wait_until(lambda: window.call_panel.page == "ringing", message="ringing")
+        await sign_in_ready_and_ring(seat, customer)
         window.call_panel.answer_button.click()
         await wait_until(lambda: service.state.phase == "in_call", timeout=30, message="in call")
         assert not panel.notes.isEnabled()  # notes only once the call ended
