@@ -143,9 +143,9 @@ class FaceChecker:
     def __init__(self, latest: Any, portrait: Any, hz: float = 5.0) -> None:
         from server.identity.face import FaceEngine
 
-        # Detection at 320 px: a customer facing a phone camera fills the frame (here the face is ~90 px wide at
-        # 320); the embedding is taken from the 640x360 image the detector's landmarks are mapped back to.
-        self.engine = FaceEngine(max_detect_side=320)
+        # The product's engine: coarse detection at 320 px (a customer facing a phone camera fills the frame),
+        # landmarks refined in a crop around the face, embedding from the 640x360 copy of the frame.
+        self.engine = FaceEngine()
         faces = self.engine.detect(portrait)
         if not faces:
             raise ValueError("no face in the ID portrait")

@@ -194,3 +194,62 @@ def test_threshold_is_configurable(engine: FaceEngine) -> None:
 def test_bad_bytes_raise_a_chinese_error(engine: FaceEngine) -> None:
     with pytest.raises(FaceImageError, match="无法读取图片"):
         engine.compare(b"not an image", photo("obama"))
+
+
+def test_a_face_too_small_for_the_coarse_pass_is_found_by_the_retry(engine: FaceEngine) -> None:
+    """A distant face (57 px in a 1080p frame, ~10 px at the coarse pass's 320 px) is found at 640 px."""
+    small = cv2.resize(photo("obama2"), None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    frame = np.full((1080, 1920, 3), (60, 70, 80), np.uint8)
+    frame[100 : 100 + small.shape[0], 200 : 200 + small.shape[1]] = small
+    assert FaceEngine(max_detect_side=320).detect(frame) == []  # the coarse pass alone misses it
+    faces = engine.detect(frame)
+    assert len(faces) == 1
+    assert 200 < faces[0].x < 200 + small.shape[1]
+
+
+def _placements(name: str, n: int = 6) -> list[np.ndarray]:
+    """``name``'s photo pasted into 640x480 frames at n sizes (50-95 % of the height) and positions."""
+    img = photo(name)
+    rng = np.random.default_rng(7)
+    frames = []
+    for _ in range(n):
+        frame = np.full((480, 640, 3), (60, 70, 80), np.uint8)
+        s = rng.uniform(0.5, 0.95) * 480 / img.shape[0]
+        p = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)[:480, :640]
+        ox, oy = int(rng.integers(0, 640 - p.shape[1] + 1)), int(rng.integers(0, 480 - p.shape[0] + 1))
+        frame[oy : oy + p.shape[0], ox : ox + p.shape[1]] = p
+        frames.append(frame)
+    return frames
+
+
+def _self_similarities(eng: FaceEngine, frames: list[np.ndarray]) -> list[float]:
+    embs = [eng.embed(f, eng.detect(f)[0]) for f in frames]
+    return [eng.cosine(embs[0], e) for e in embs[1:]]
+
+
+@pytest.mark.parametrize("name", ["obama", "obama2", "astronaut"])
+def test_refinement_steadies_the_embedding_across_face_sizes(engine: FaceEngine, name: str) -> None:
+    """The same face at different sizes and positions embeds alike once landmarks come from the refined crop."""
+    frames = _placements(name)
+    refined = _self_similarities(engine, frames)
+    coarse_only = _self_similarities(FaceEngine(refine_side=0), frames)
+    assert min(refined) > 0.9
+    assert np.mean(refined) > np.mean(coarse_only)
+
+
+def test_refinement_keeps_to_the_face_it_was_given(engine: FaceEngine) -> None:
+    """With two people side by side, refining each face returns that face, not its neighbour."""
+    a, b = photo("obama2"), photo("biden")
+    h = 600
+    a = cv2.resize(a, (round(a.shape[1] * h / a.shape[0]), h))
+    b = cv2.resize(b, (round(b.shape[1] * h / b.shape[0]), h))
+    both = np.hstack([a, b])
+    ref_a = engine.embed(a, engine.detect(a)[0])
+    ref_b = engine.embed(b, engine.detect(b)[0])
+    faces = sorted(engine.detect(both), key=lambda f: f.x)
+    assert len(faces) == 2
+    for face, ref, other in ((faces[0], ref_a, ref_b), (faces[1], ref_b, ref_a)):
+        refined = engine.refine(both, face)
+        assert abs(refined.x - face.x) < face.w / 4
+        emb = engine.embed(both, face)
+        assert engine.cosine(emb, ref) > 0.9 > engine.cosine(emb, other)
