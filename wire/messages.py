@@ -404,6 +404,16 @@ class SeatGateUpdate(_Message):
     snapshot: dict[str, Any]
 
 
+class SeatSignatureUpdate(_Message):
+    """The customer submitted a signature for the seat's call (客户已签名): the seat reads it with
+    ``GET /api/sessions/{session_id}/signature`` (the strokes are not pushed)."""
+
+    type: Literal["signature_update"] = "signature_update"
+    session_id: str
+    state: Literal["submitted"] = "submitted"
+    attempt: int = Field(ge=1)
+
+
 ServerToSeat = Annotated[
     Welcome
     | SeatStateChanged
@@ -417,6 +427,7 @@ ServerToSeat = Annotated[
     | CallTransferred
     | ConsultStatus
     | SeatGateUpdate
+    | SeatSignatureUpdate
     | Notice
     | ErrorMessage,
     Field(discriminator="type"),

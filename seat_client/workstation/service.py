@@ -1,9 +1,9 @@
 """``WorkstationService``: the Qt service behind the workstation panels.
 
 It listens to the :class:`~seat_client.controller.SeatController` (call offered/started/ended, stats) and to the
-seat WebSocket (``gate_update``), keeps a :class:`WorkstationState`, and does the HTTP work (话术, 抓拍 upload,
-签名 relay, gates, business submit) through :class:`WorkstationApi`. Views bind to :attr:`changed` and call its
-slots; they never touch the network or the media.
+seat WebSocket (``gate_update``, ``signature_update``), keeps a :class:`WorkstationState`, and does the HTTP work
+(话术, 抓拍 upload, 签名 relay, gates, business submit) through :class:`WorkstationApi`. Views bind to
+:attr:`changed` and call its slots; they never touch the network or the media.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ WRAP_UP_S = 30.0
 
 NOTES_RETRY_S = (2.0, 60.0)
 """First and longest wait before sending 话后小结 again after a failure (doubling in between)."""
+
+SIGNATURE_FALLBACK_POLL_MS = 5000
+"""While the customer has been asked to sign, the signature status is also read this often, in case the socket's
+``signature_update`` was lost (a reconnect at the wrong moment); otherwise nothing is polled."""
 
 
 def default_outbox_path() -> Path:
@@ -97,7 +101,7 @@ class WorkstationService(QObject):
         self._background: set[asyncio.Future[Any]] = set()
         self.state.subscribe(self._state_changed)
         self._poll = QTimer(self)
-        self._poll.setInterval(1000)
+        self._poll.setInterval(SIGNATURE_FALLBACK_POLL_MS)
         self._poll.timeout.connect(self._poll_signature)
         self._wrap_timer = QTimer(self)
         self._wrap_timer.setInterval(1000)
@@ -156,10 +160,14 @@ class WorkstationService(QObject):
         self._spawn(self.send_pending_notes())  # notes left from an earlier run or a lost connection
 
     async def _on_message(self, msg: Any) -> None:
-        if getattr(msg, "type", None) != "gate_update":
+        kind = getattr(msg, "type", None)
+        if kind not in ("gate_update", "signature_update"):
             return
         call = self.state.call
         if call is None or getattr(msg, "session_id", None) != call.session_id:
+            return
+        if kind == "signature_update":
+            await self._fetch_signature()
             return
         snapshot = getattr(msg, "snapshot", None)
         if isinstance(snapshot, dict):
@@ -202,7 +210,7 @@ class WorkstationService(QObject):
         self._wrap_timer.stop()
         self.state.answered(call)
         self._latest_customer_frame = None
-        self._poll.start()
+        self._poll.stop()
         self._spawn(self._load_call(call))
 
     async def _load_call(self, call: CallInfo) -> None:
@@ -217,6 +225,7 @@ class WorkstationService(QObject):
         portrait = await self._quiet(self.api.photo(call.session_id, "id_portrait"))
         if isinstance(portrait, bytes) and self.state.call is not None:
             self.state.update_call(id_portrait_jpeg=portrait)
+        await self._fetch_signature()  # a transferred call may already have a signature asked for or waiting
 
     async def load_script(self, call: CallInfo) -> None:
         """The server's 话术 for the business (the bundled default if the server has none or is unreachable)."""
@@ -506,16 +515,27 @@ class WorkstationService(QObject):
             self.message.emit(translate_text(exc.text))
             return
         self.state.log("signature", N_("Workstation", "已请客户签名"))
+        self._poll.start()
         self.signatureRequested.emit()
 
     @asyncSlot()
     async def _poll_signature(self) -> None:
+        await self._fetch_signature()
+
+    async def _fetch_signature(self) -> None:
+        """Read the signature status once: a submission goes to review; the fallback poll runs only while the
+        customer is still to sign."""
         call = self.state.call
         if call is None or self.api is None or self.state.phase != Phase.IN_CALL:
             return
         status = await self._quiet(self.api.signature_status(call.session_id))
         if status is None or self.state.call is not call:
             return
+        if status.state in ("requested", "rejected"):
+            if not self._poll.isActive():
+                self._poll.start()
+            return
+        self._poll.stop()
         if status.state == "submitted" and status.submission is not None:
             self.state.signature_submitted(status.submission, status.attempt)
 
@@ -539,6 +559,8 @@ class WorkstationService(QObject):
             self.message.emit(translate_text(exc.text))
             return
         self.state.signature_decided(review.decision == "accept", review.reason)
+        if review.decision == "reject":
+            self._poll.start()  # the customer signs again
 
     # --- business ---
 

@@ -3,7 +3,8 @@
 Seat: ``POST /api/sessions/{sid}/signature/request`` (ask the customer to sign), ``GET /api/sessions/{sid}/signature``
 (status with the strokes), ``POST /api/sessions/{sid}/signature/review`` (accept, or reject with a reason).
 Page (customer token): ``GET /api/customer/sessions/{sid}/signature`` (status, no strokes) and
-``POST /api/customer/sessions/{sid}/signature`` (the strokes). Both sides poll the status (about once a second).
+``POST /api/customer/sessions/{sid}/signature`` (the strokes). The page polls its status; the seat is told of a
+submission on its socket (``signature_update``) and then reads it, polling only slowly as a fallback.
 An accepted signature is filed in the evidence ledger as the strokes (JSON) and a PNG the server renders from them.
 """
 
@@ -21,6 +22,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from server.deps import SeatDep, ServicesDep
 from server.routers.workstation_auth import customer_session, evidence_ledger, seat_session
+from wire import SeatSignatureUpdate
 from wire.signature import SignatureReview, SignatureStatus, SignatureSubmission
 
 logger = logging.getLogger(__name__)
@@ -167,4 +169,5 @@ async def submit_signature(
         "signature.submitted",
         {"attempt": new.attempt, "strokes": len(body.strokes), "points": points},
     )
+    services.coordinator.send_to_seat(session_id, SeatSignatureUpdate(session_id=session_id, attempt=new.attempt))
     return new.model_copy(update={"submission": None})

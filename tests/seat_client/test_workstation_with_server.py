@@ -70,12 +70,17 @@ def test_snapshot_and_signature_review_with_the_server(qtbot: QtBot, qasync_loop
         assert any(e["kind"] == "snapshot" and e["detail"]["sha256"] == entry.snapshot.sha256 for e in events)
 
         # 签名: request, the customer signs, the teller rejects with a reason, the customer is asked again
+        # The seat polls nothing until it asks for a signature; then the server's socket push brings the submission
+        # (the fallback poll is pushed out to an hour here, so only the push can deliver it in time).
+        assert not service._poll.isActive()
         window.work_tabs.setCurrentIndex(2)
         window.signature_panel.request_button.click()
         page = f"/api/customer/sessions/{customer.session_id}/signature"
         cust = {"Authorization": f"Bearer {customer.token}"}
         async with httpx.AsyncClient(base_url=settings.server_url, headers=cust) as http:
             await wait_until_async_status(http, page, "requested")
+            await wait_until(lambda: service._poll.isActive(), message="fallback poll while asked to sign")
+            service._poll.setInterval(3_600_000)
             assert (await http.post(page, json=_strokes(40))).status_code == 200
             await wait_until(lambda: window.signature_panel.reject_button.isEnabled(), message="signature shown")
             assert window.signature_panel.canvas.submission is not None
@@ -83,11 +88,14 @@ def test_snapshot_and_signature_review_with_the_server(qtbot: QtBot, qasync_loop
             window.signature_panel.reject_button.click()
             status = await wait_until_async_status(http, page, "rejected")
             assert status["reason"] == "签名不完整,请签署全名"
+            await wait_until(lambda: service._poll.isActive(), message="fallback poll while asked to sign again")
+            service._poll.setInterval(3_600_000)
             assert (await http.post(page, json=_strokes(70))).status_code == 200
             await wait_until(lambda: service.state.signature.attempt == 2, message="second signature shown")
             window.signature_panel.accept_button.click()
             await wait_until_async_status(http, page, "accepted")
         await wait_until(lambda: service.state.signature.state == "accepted", message="accepted on the seat")
+        assert not service._poll.isActive()
         texts = [e.text for e in service.state.timeline]
         assert any("签名已退回" in t for t in texts) and any("签名已确认" in t for t in texts)
         assert any("抓拍 s1 已存证" in t for t in texts)
