@@ -15,9 +15,11 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 from pydantic import BaseModel
 
+from seat_client.call import vp8
 from wire import IceCandidate, SessionDescription
 
 logger = logging.getLogger(__name__)
+vp8.install()  # the teller's camera: aiortc's VP8 sender at about half the CPU (see seat_client/call/vp8.py)
 
 VIDEO_START_BITRATE_KBPS = 1500
 """Bitrate the customer's browser starts its video at (``x-google-start-bitrate`` in the seat's offer).
