@@ -16,9 +16,14 @@ Design (two single-frame slots, never a queue)::
 The worker posts at most one notification to the GUI thread at a time, so Qt's event queue never holds more than
 one pending image either: latency that builds up never comes back, so we drop instead.
 
-Images are ``QImage.Format_RGB32`` (one swscale pass from the decoder's I420): the raster paint engine scales that
+Images are ``QImage.Format_RGB32`` (one swscale pass from the decoder's I420): the raster paint engine draws that
 format straight onto the window, whereas an ``RGB888`` image is converted again on the GUI thread at every paint
 (measured here: 0.8 ms against 0.2 ms per 720p frame drawn into a 896x504 tile).
+
+When the tile has told the pump its size (:meth:`FramePump.set_display_size`), that same swscale pass also scales
+the frame to fit the tile, so the GUI thread only copies it onto the window instead of scaling 30 pictures a
+second; a tile whose size changed since scales the (one or two) images made for the old size itself. The image is
+tagged with the size it was made for (``vt-fit``) and carries the screen's device pixel ratio.
 """
 
 from __future__ import annotations
@@ -42,16 +47,35 @@ from seat_client.media.convert import frame_to_ndarray, reformat_frame
 
 logger = logging.getLogger(__name__)
 
-Converter = Callable[[av.VideoFrame], np.ndarray]
-"""frame -> (h, w, 3) RGB array, or (h, w, 4) in ``QImage.Format_RGB32`` byte order (see :func:`frame_to_rgb32`)."""
+Size = tuple[int, int]
+
+Converter = Callable[[av.VideoFrame, Size | None], np.ndarray]
+"""(frame, output size or None for the frame's own) -> (h, w, 3) RGB array, or (h, w, 4) in ``QImage.Format_RGB32``
+byte order (see :func:`frame_to_rgb32`)."""
+
+FIT_TAG = "vt-fit"
+"""QImage text key: ``"<width>x<height>"``, the display size in device pixels the image was scaled to fit."""
 
 RGB32_PIXEL_FORMAT = "bgra" if sys.byteorder == "little" else "argb"
 """The FFmpeg pixel format whose bytes are ``QImage.Format_RGB32`` (0xffRRGGBB in native byte order)."""
 
 
-def frame_to_rgb(frame: av.VideoFrame) -> np.ndarray:
-    """Convert an aiortc/PyAV frame to an RGB (h, w, 3) uint8 array (runs on the worker thread)."""
-    return frame_to_ndarray(frame, format="rgb24")
+def frame_to_rgb(frame: av.VideoFrame, size: Size | None = None) -> np.ndarray:
+    """Convert an aiortc/PyAV frame to an RGB (h, w, 3) uint8 array, scaled to ``size`` if given (worker thread)."""
+    width, height = size if size is not None else (None, None)
+    return frame_to_ndarray(frame, format="rgb24", width=width, height=height)
+
+
+def fit_size(width: int, height: int, box_width: int, box_height: int) -> Size:
+    """The size a ``width`` x ``height`` frame is scaled to for a ``box_width`` x ``box_height`` tile.
+
+    The largest size with the frame's aspect ratio that fits, its width a multiple of 16 (swscale's RGB32 output is
+    exact and fastest there; the tile's letterbox absorbs the few pixels), at least 16 x 2.
+    """
+    scale = min(box_width / width, box_height / height)
+    out_w = max(16, int(width * scale) // 16 * 16)
+    out_h = max(2, min(box_height, round(out_w * height / width)))
+    return out_w, out_h
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,15 +94,17 @@ def rgb32_conversion_is_exact(width: int) -> bool:
     return bool(np.abs(rgb.astype(np.int16) - frame_to_rgb(probe)).max() <= 2)
 
 
-def frame_to_rgb32(frame: av.VideoFrame) -> np.ndarray:
-    """The pump's default conversion: an (h, w, 4) array laid out as ``QImage.Format_RGB32`` in one swscale pass.
+def frame_to_rgb32(frame: av.VideoFrame, size: Size | None = None) -> np.ndarray:
+    """The pump's default conversion: an (h, w, 4) array laid out as ``QImage.Format_RGB32`` in one swscale pass,
+    scaled to ``size`` if given.
 
     At the widths where swscale gets that wrong (:func:`rgb32_conversion_is_exact`), (h, w, 3) RGB instead, which
     :func:`array_to_qimage` converts with Qt (still on the worker thread).
     """
-    if rgb32_conversion_is_exact(frame.width):
-        return frame_to_ndarray(frame, format=RGB32_PIXEL_FORMAT)
-    return frame_to_rgb(frame)
+    width, height = size if size is not None else (frame.width, frame.height)
+    if rgb32_conversion_is_exact(width):
+        return frame_to_ndarray(frame, format=RGB32_PIXEL_FORMAT, width=width, height=height)
+    return frame_to_rgb(frame, size)
 
 
 def array_to_qimage(pixels: np.ndarray) -> QImage:
@@ -141,6 +167,7 @@ class FramePump(QObject):
         self._ready: QImage | None = None
         self._notify_in_flight = False
         self._stopping = False
+        self._display: tuple[int, int, float] | None = None
         self._task: asyncio.Task[None] | None = None
         self._last_drawn_serial = -1
         self._serial = 0
@@ -191,6 +218,14 @@ class FramePump(QObject):
             self.counters.max_queue_depth = max(self.counters.max_queue_depth, 1)
             self._cond.notify()
 
+    def set_display_size(self, width: int, height: int, device_pixel_ratio: float = 1.0) -> None:
+        """Scale frames to fit a ``width`` x ``height`` (device pixels) tile from now on; 0 x 0: the frame's size.
+
+        Called by the tile when it is bound and resized (any thread).
+        """
+        with self._cond:
+            self._display = (width, height, device_pixel_ratio) if width > 0 and height > 0 else None
+
     # --- worker thread -----------------------------------------------------------------------------------------------
 
     def _work(self) -> None:
@@ -201,9 +236,16 @@ class FramePump(QObject):
                 if self._stopping:
                     return
                 frame, self._pending = self._pending, None
+                display = self._display
             assert frame is not None
             try:
-                image = array_to_qimage(self._convert(frame))
+                if display is None:
+                    image = array_to_qimage(self._convert(frame, None))
+                else:
+                    box_w, box_h, ratio = display
+                    image = array_to_qimage(self._convert(frame, fit_size(frame.width, frame.height, box_w, box_h)))
+                    image.setText(FIT_TAG, f"{box_w}x{box_h}")
+                    image.setDevicePixelRatio(ratio)
             except Exception:
                 logger.exception("%s frame conversion failed", self.name)
                 continue

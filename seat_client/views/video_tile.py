@@ -1,12 +1,16 @@
-"""A video tile: paints the latest QImage from a frame pump, scaled to fit, with a caption."""
+"""A video tile: paints the latest QImage from a frame pump, letterboxed, with a caption.
+
+The tile tells its pump its size in device pixels, so images normally arrive already scaled for it and are only
+copied onto the window; an image made for another size (just after a resize) is scaled here.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QPoint, QRect, Qt, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from seat_client.video.frame_pump import FramePump
+from seat_client.video.frame_pump import FIT_TAG, FramePump
 
 
 class VideoTile(QWidget):
@@ -33,6 +37,25 @@ class VideoTile(QWidget):
         """Show the images ``pump`` delivers and report each painted frame back to it."""
         self._pump = pump
         pump.frameReady.connect(self.set_image)
+        self._tell_pump_size()
+
+    def _device_size(self) -> tuple[int, int, float]:
+        ratio = self.devicePixelRatioF()
+        return round(self.width() * ratio), round(self.height() * ratio), ratio
+
+    def _tell_pump_size(self) -> None:
+        if self._pump is not None:
+            self._pump.set_display_size(*self._device_size())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Frames from now on are scaled for the new size (on the pump's thread)."""
+        super().resizeEvent(event)
+        self._tell_pump_size()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The screen (and so the device pixel ratio) is known once shown."""
+        super().showEvent(event)
+        self._tell_pump_size()
 
     @property
     def has_image(self) -> bool:
@@ -56,14 +79,21 @@ class VideoTile(QWidget):
         painter.fillRect(self.rect(), QColor("#101418"))
         image = self._image
         if image is not None:
-            scaled = image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect(
-                (self.width() - scaled.width()) // 2,
-                (self.height() - scaled.height()) // 2,
-                scaled.width(),
-                scaled.height(),
-            )
-            painter.drawImage(target, image)
+            width, height, _ = self._device_size()
+            if image.text(FIT_TAG) == f"{width}x{height}":  # made for this size: a plain copy, centred
+                size = image.deviceIndependentSize().toSize()
+                painter.drawImage(
+                    QPoint((self.width() - size.width()) // 2, (self.height() - size.height()) // 2), image
+                )
+            else:
+                scaled = image.deviceIndependentSize().toSize().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                target = QRect(
+                    (self.width() - scaled.width()) // 2,
+                    (self.height() - scaled.height()) // 2,
+                    scaled.width(),
+                    scaled.height(),
+                )
+                painter.drawImage(target, image)
         else:
             painter.setPen(QColor("#9aa3ad"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)

@@ -7,10 +7,18 @@ import threading
 import av
 import numpy as np
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from seat_client.video.frame_pump import FramePump, array_to_qimage, frame_to_rgb, frame_to_rgb32
+from seat_client.video.frame_pump import (
+    FIT_TAG,
+    FramePump,
+    array_to_qimage,
+    fit_size,
+    frame_to_rgb,
+    frame_to_rgb32,
+    rgb32_conversion_is_exact,
+)
 from seat_client.views.video_tile import VideoTile
 
 
@@ -26,10 +34,10 @@ def gated_pump(qtbot: QtBot):  # type: ignore[no-untyped-def]
     gate = threading.Event()
     converting_threads: set[str] = set()
 
-    def slow_convert(frame: av.VideoFrame) -> np.ndarray:
+    def slow_convert(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
         converting_threads.add(threading.current_thread().name)
         gate.wait(10)
-        return frame_to_rgb(frame)
+        return frame_to_rgb(frame, size)
 
     pump = FramePump("test", converter=slow_convert)
     yield pump, gate, converting_threads
@@ -94,3 +102,64 @@ def test_rgb32_and_rgb24_conversions_give_the_same_picture(width: int) -> None:
     assert rgb32.format() == rgb24.format() == QImage.Format.Format_RGB32
     assert (rgb32.width(), rgb32.height()) == (width, 48)
     assert rgb32 == rgb24
+
+
+@pytest.mark.parametrize(
+    ("frame", "box"),
+    [((1280, 720), (896, 504)), ((1280, 720), (330, 250)), ((640, 480), (241, 181)), ((320, 240), (1000, 700))],
+)
+def test_fit_size_fits_keeps_the_aspect_and_a_width_swscale_converts_exactly(
+    frame: tuple[int, int], box: tuple[int, int]
+) -> None:
+    w, h = fit_size(*frame, *box)
+    assert w <= box[0] and h <= box[1]
+    assert w % 16 == 0 and rgb32_conversion_is_exact(w)
+    # fills the box but for rounding the width down to a multiple of 16 (and the height with it)
+    assert box[0] - w < 16 or box[1] - h <= 16 * frame[1] / frame[0] + 1
+    assert abs(w / h - frame[0] / frame[1]) < 0.03
+
+
+def test_pump_scales_frames_for_the_tile_and_follows_its_resizes(qtbot: QtBot) -> None:
+    """The GUI thread gets images already the tile's size; after a resize, images for the new size."""
+    pump = FramePump("fit-test")
+    tile = VideoTile("等待客户视频…", "客户")
+    qtbot.addWidget(tile)
+    tile.resize(330, 250)
+    tile.bind(pump)
+    tile.show()
+    qtbot.waitExposed(tile)
+    ratio = tile.devicePixelRatioF()
+    big = av.VideoFrame.from_ndarray(np.full((720, 1280, 3), (0, 200, 0), np.uint8), format="rgb24")
+    try:
+        with qtbot.waitSignal(pump.frameReady) as blocker:
+            pump.submit(big.reformat(format="yuv420p"))
+        image = blocker.args[0]
+        box = (round(330 * ratio), round(250 * ratio))
+        assert (image.width(), image.height()) == fit_size(1280, 720, *box)
+        assert image.text(FIT_TAG) == f"{box[0]}x{box[1]}"
+        qtbot.waitUntil(lambda: pump.counters.drawn == 1)
+        assert tile.grab().toImage().pixelColor(165, 125).green() > 150
+        tile.resize(500, 400)
+        qtbot.waitUntil(lambda: tile.width() == 500)
+        with qtbot.waitSignal(pump.frameReady) as blocker:
+            pump.submit(big.reformat(format="yuv420p"))
+        image = blocker.args[0]
+        assert (image.width(), image.height()) == fit_size(1280, 720, round(500 * ratio), round(400 * ratio))
+    finally:
+        pump.stop()
+
+
+def test_an_image_made_for_another_size_is_still_scaled_to_fit(qtbot: QtBot) -> None:
+    """Between a resize and the next frame the tile scales the old image itself: no blank, no overflow."""
+    tile = VideoTile("等待客户视频…", "客户")
+    qtbot.addWidget(tile)
+    tile.resize(400, 300)
+    tile.show()
+    qtbot.waitExposed(tile)
+    small = QImage(160, 120, QImage.Format.Format_RGB32)
+    small.fill(QColor(200, 0, 0))
+    small.setText(FIT_TAG, "160x120")
+    tile.set_image(small)
+    shot = tile.grab().toImage()
+    assert shot.pixelColor(20, 20).red() > 150  # scaled up to fill the 400x300 tile, not drawn at 160x120
+    assert shot.pixelColor(390, 290).red() > 150
