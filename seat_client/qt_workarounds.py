@@ -60,8 +60,9 @@ def check_bindings() -> None:
 
 
 def new_event_loop(app: QCoreApplication) -> qasync.QEventLoop:
-    """The qasync event loop for ``app``, after checking the Qt bindings are safe to run a call on."""
-    import qasync
+    """The seat's qasync event loop for ``app`` (:class:`~seat_client.event_loop.SeatEventLoop`), after checking
+    the Qt bindings are safe to run a call on."""
+    from seat_client.event_loop import SeatEventLoop
 
     check_bindings()
-    return qasync.QEventLoop(app)
+    return SeatEventLoop(app)
