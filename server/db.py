@@ -401,15 +401,21 @@ class Database:
             rows = list(self.db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]))
         return rows[0] if rows else None
 
-    def list_sessions(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
-        """The most recently queued sessions first."""
+    def list_sessions(
+        self, limit: int, status: str | None = None, *, seat_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The most recently queued sessions first, optionally only those in ``status`` or handled by ``seat_id``."""
+        where, params = [], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if seat_id is not None:
+            where.append("seat_id = ?")
+            params.append(seat_id)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
         with self._lock:
-            if status is None:
-                return list(self.db.query("SELECT * FROM sessions ORDER BY queued_at DESC LIMIT ?", [limit]))
             return list(
-                self.db.query(
-                    "SELECT * FROM sessions WHERE status = ? ORDER BY queued_at DESC LIMIT ?", [status, limit]
-                )
+                self.db.query(f"SELECT * FROM sessions {clause}ORDER BY queued_at DESC LIMIT ?", [*params, limit])
             )
 
     def sessions_with_status(self, *statuses: str) -> list[dict[str, Any]]:

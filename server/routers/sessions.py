@@ -25,21 +25,29 @@ def _record(row: dict[str, Any], services: ServicesDep) -> wire.SessionRecord:
 
 @router.get("/api/sessions", response_model=list[wire.SessionRecord])
 async def list_sessions(
-    _auth: SeatDep,
+    auth: SeatDep,
     services: ServicesDep,
     limit: int = Query(default=50, ge=1, le=500),
     status_filter: str | None = Query(default=None, alias="status", max_length=16),
 ) -> list[wire.SessionRecord]:
-    """The most recently queued sessions first."""
-    return [_record(row, services) for row in services.db.list_sessions(limit, status_filter)]
+    """The most recently queued sessions first: a ``teller``'s own calls only (``sessions.seat_id``), every
+    session for ``supervisor``/``admin``/``auditor`` (the recordings' rule, :mod:`server.recordings.access`)."""
+    own = None if auth.seat.role in VIEW_ALL_ROLES else auth.seat.seat_id
+    return [_record(row, services) for row in services.db.list_sessions(limit, status_filter, seat_id=own)]
 
 
 @router.get("/api/sessions/{session_id}", response_model=wire.SessionRecord)
-async def get_session(session_id: str, _auth: SeatDep, services: ServicesDep) -> wire.SessionRecord:
-    """One session record (with its newest wrap-up notes)."""
+async def get_session(session_id: str, auth: SeatDep, services: ServicesDep) -> wire.SessionRecord:
+    """One session record (with its newest wrap-up notes); a ``teller`` may read only the calls it handled.
+
+    Raises:
+        HTTPException: 404 unknown session; 403 another seat's (or a not yet answered) session for a teller.
+    """
     row = services.db.get_session(session_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "会话不存在")
+    if auth.seat.role not in VIEW_ALL_ROLES and row.get("seat_id") != auth.seat.seat_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "无权查看该会话,只能查看本坐席受理的会话")
     return _record(row, services)
 
 

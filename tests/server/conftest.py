@@ -30,6 +30,7 @@ SEEDS = [
     SeedSeat(seat_id="seat-a", display_name="柜员甲", password="pw-a-123"),
     SeedSeat(seat_id="seat-b", display_name="柜员乙", password="pw-b-123"),
     SeedSeat(seat_id="seat-c", display_name="柜员丙", password="pw-c-123"),
+    SeedSeat(seat_id="audit", display_name="稽核员", password="pw-audit-1", role="auditor"),
 ]
 PASSWORDS = {seed.seat_id: seed.password for seed in SEEDS}
 
@@ -165,7 +166,8 @@ class LiveServer:
         return {"Authorization": f"Bearer {await self.login(seat_id)}"}
 
     async def record(self, session_id: str) -> dict[str, Any]:
-        res = await self.http.get(f"/api/sessions/{session_id}", headers=await self.auth_headers())
+        """The session record, read as an auditor (a teller may read only the calls it handled)."""
+        res = await self.http.get(f"/api/sessions/{session_id}", headers=await self.auth_headers("audit"))
         assert res.status_code == 200, res.text
         return dict(res.json())
 

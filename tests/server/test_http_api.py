@@ -120,8 +120,16 @@ async def test_ticket_creates_a_waiting_session_record(live: LiveServer) -> None
     assert record["answered_at"] is None and record["ended_at"] is None
     assert "customer_token" not in record and "customer_token_hash" not in record
     headers = await live.auth_headers()
-    listed = (await live.http.get("/api/sessions?limit=5", headers=headers)).json()
+    # a teller lists and reads only the calls it handled; nobody handled a waiting session yet
+    assert (await live.http.get("/api/sessions?limit=5", headers=headers)).json() == []
+    other = await live.http.get(f"/api/sessions/{ticket['session_id']}", headers=headers)
+    assert other.status_code == 403 and "只能查看本坐席受理的会话" in other.json()["detail"]
+    auditor = await live.auth_headers("audit")
+    listed = (await live.http.get("/api/sessions?limit=5", headers=auditor)).json()
     assert [item["session_id"] for item in listed] == [ticket["session_id"]]
+    waiting = (await live.http.get("/api/sessions?status=waiting", headers=auditor)).json()
+    assert [item["session_id"] for item in waiting] == [ticket["session_id"]]
+    assert (await live.http.get("/api/sessions?status=ended", headers=auditor)).json() == []
     # nobody handled a waiting session yet: its trail is for supervisors/auditors (tellers read only their own calls)
     refused = await live.http.get(f"/api/sessions/{ticket['session_id']}/events", headers=headers)
     assert refused.status_code == 403 and "只能查看本坐席受理的会话" in refused.json()["detail"]
