@@ -125,6 +125,17 @@ class WorkstationApi:
             "POST", f"/api/sessions/{session_id}/signature/review", json=review.model_dump(mode="json")
         )
 
+    async def transfer_queues(self) -> list[tuple[str, str]]:
+        """``GET /api/routing/queues``: ``(queue_id, name)`` of the queues a call can be transferred to."""
+        data = await self._request("GET", "/api/routing/queues")
+        if not isinstance(data, list):
+            raise WorkstationApiError(N_("Workstation", "服务器返回的队列列表无法识别"))
+        return [
+            (str(item["queue_id"]), str(item.get("name") or item["queue_id"]))
+            for item in data
+            if isinstance(item, dict) and item.get("queue_id")
+        ]
+
     async def gates(self, session_id: str) -> dict[str, Any]:
         """``GET /api/sessions/{id}/gates`` (the gate snapshot)."""
         result: dict[str, Any] = await self._request("GET", f"/api/sessions/{session_id}/gates")

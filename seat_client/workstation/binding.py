@@ -90,6 +90,7 @@ class WorkstationBinder(QObject):
         service.qualityChanged.connect(w.set_quality)
         service.networkPhotoReady.connect(w.verification_panel.set_network_photo)
         service.signatureRequested.connect(w.signature_panel.set_requested)
+        service.transferQueuesChanged.connect(w.call_panel.set_transfer_queues)
         service.message.connect(w.show_message)
         service.notify.connect(self._notify)
         service.controller.recordingChanged.connect(self._recording)

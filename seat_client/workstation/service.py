@@ -71,6 +71,8 @@ class WorkstationService(QObject):
     """Link quality text (RTT, loss, bitrate, frame rate)."""
     networkPhotoReady = Signal(bytes)
     signatureRequested = Signal()
+    transferQueuesChanged = Signal(list)
+    """``[(queue_id, name)]``: the business queues the 转接 dialog offers (read at sign-in and at each call)."""
     notify = Signal(str, str)
     """title, text: for the tray when the window is not focused."""
     message = Signal(str)
@@ -158,6 +160,7 @@ class WorkstationService(QObject):
         connection.add_listener(self._on_message)
         self._show_outbox()
         self._spawn(self.send_pending_notes())  # notes left from an earlier run or a lost connection
+        self._spawn(self.load_transfer_queues())
 
     async def _on_message(self, msg: Any) -> None:
         kind = getattr(msg, "type", None)
@@ -212,6 +215,7 @@ class WorkstationService(QObject):
         self._latest_customer_frame = None
         self._poll.stop()
         self._spawn(self._load_call(call))
+        self._spawn(self.load_transfer_queues())  # a supervisor may have changed the queues since sign-in
 
     async def _load_call(self, call: CallInfo) -> None:
         """话术, gate snapshot and ID portrait for the new call."""
@@ -226,6 +230,14 @@ class WorkstationService(QObject):
         if isinstance(portrait, bytes) and self.state.call is not None:
             self.state.update_call(id_portrait_jpeg=portrait)
         await self._fetch_signature()  # a transferred call may already have a signature asked for or waiting
+
+    async def load_transfer_queues(self) -> None:
+        """Read the queues a call can be transferred to; on failure the dialog keeps what it had (or the typed id)."""
+        if self.api is None:
+            return
+        queues = await self._quiet(self.api.transfer_queues())
+        if isinstance(queues, list):
+            self.transferQueuesChanged.emit(queues)
 
     async def load_script(self, call: CallInfo) -> None:
         """The server's 话术 for the business (the bundled default if the server has none or is unreachable)."""

@@ -107,6 +107,16 @@ def _summary(config: RoutingConfig) -> dict[str, Any]:
     }
 
 
+@router.get("/api/routing/queues")
+async def list_queues(_auth: SeatDep, services: ServicesDep) -> list[dict[str, str]]:
+    """The business queues a seat may transfer a customer to (转接), for any signed-in seat: ``[{queue_id, name}]``
+    in configuration order; empty when the server runs the FIFO queue (the teller then types a queue id)."""
+    routing = getattr(services.coordinator, "routing", None)
+    if routing is None:
+        return []
+    return [{"queue_id": q.queue_id, "name": q.name} for q in routing.source_config.queues.values()]
+
+
 @router.get("/api/routing/config")
 async def get_config(auth: SeatDep, services: ServicesDep) -> dict[str, Any]:
     """The configuration in force: TOML text, version (0: the file) and a summary."""

@@ -66,7 +66,14 @@ def _transfer_by_seat_id(seat: SeatApp, seat_id: str) -> None:
     panel.transfer_button.click()
     dialog = panel.transfer_dialog
     assert dialog is not None and dialog.isVisible()
-    assert not dialog.has_queue_list and dialog.queue_edit.isVisibleTo(dialog)  # no queues known: typed id
+    # the server's queues (resources/routing/queues.toml), read at sign-in, are offered as a list
+    assert dialog.has_queue_list and not dialog.queue_edit.isVisibleTo(dialog)
+    assert [dialog.queue_combo.itemData(i) for i in range(dialog.queue_combo.count())] == [
+        "retail",
+        "corporate",
+        "general",
+    ]
+    assert dialog.queue_combo.itemText(0) == "个人业务 (retail)"
     dialog.to_seat.click()
     assert not dialog.ok_button.isEnabled()  # nothing typed yet
     dialog.seat_edit.setText(seat_id)

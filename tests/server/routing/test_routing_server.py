@@ -274,6 +274,9 @@ async def test_transfer_is_refused_with_fifo(server_factory: ServerFactory) -> N
     _customer, seat_a, sid = await _in_call(live, "seat-a")
     await seat_a.send({"type": "transfer", "session_id": sid, "queue_id": "retail"})
     assert (await seat_a.expect("error"))["code"] == "unsupported"
+    # no queues to offer either
+    res = await live.http.get("/api/routing/queues", headers=await live.auth_headers("seat-a"))
+    assert res.status_code == 200 and res.json() == []
 
 
 async def test_consult_invitation_routing_part(live: LiveServer) -> None:
@@ -314,6 +317,20 @@ async def test_restart_keeps_order_including_stars(server_factory: ServerFactory
 async def _supervisor(live: LiveServer, seat_id: str = "seat-c") -> dict[str, str]:
     live.services.db.set_seat_role(seat_id, "supervisor")
     return await live.auth_headers(seat_id)
+
+
+async def test_transfer_queue_list_is_open_to_tellers(server_factory: ServerFactory, config_path: Path) -> None:
+    """转接 lists the queues by name for any signed-in seat (the configuration itself is for supervisors)."""
+    live = await server_factory(routing_config_path=config_path)
+    assert (await live.http.get("/api/routing/queues")).status_code == 401
+    teller = await live.auth_headers("seat-a")
+    res = await live.http.get("/api/routing/queues", headers=teller)
+    assert res.status_code == 200
+    assert res.json() == [
+        {"queue_id": "retail", "name": "个人业务"},
+        {"queue_id": "corporate", "name": "对公业务"},
+        {"queue_id": "general", "name": "综合坐席"},
+    ]
 
 
 async def test_admin_api_auth_and_validation(server_factory: ServerFactory, config_path: Path) -> None:
