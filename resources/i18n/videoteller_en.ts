@@ -979,6 +979,10 @@ Result: {outcome}</translation>
         <translation>The server&apos;s signature status could not be read</translation>
     </message>
     <message>
+        <source>服务器返回的队列列表无法识别</source>
+        <translation>The server&apos;s queue list could not be read</translation>
+    </message>
+    <message>
         <source>服务器返回的话后小结无法识别</source>
         <translation>The server&apos;s answer about the wrap-up notes could not be read</translation>
     </message>
