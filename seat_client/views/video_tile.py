@@ -1,16 +1,35 @@
 """A video tile: paints the latest QImage from a frame pump, letterboxed, with a caption.
 
 The tile tells its pump its size in device pixels, so images normally arrive already scaled for it and are only
-copied onto the window; an image made for another size (just after a resize) is scaled here.
+copied onto the window; an image made for another size (just after a resize) is scaled here. A paint fills only the
+letterbox bars around the picture and draws the caption from a laid-out ``QStaticText``: at 30 frames a second per
+tile, filling the whole tile first and shaping the caption text again were a third of the paint's cost.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent, QShowEvent, QStaticText
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from seat_client.video.frame_pump import FIT_TAG, FramePump
+
+BACKGROUND = QColor("#101418")
+"""Letterbox and placeholder background."""
+
+
+def _letterbox(outer: QRect, inner: QRect) -> list[QRect]:
+    """The parts of ``outer`` around ``inner`` (top, bottom, left, right bars; empty ones left out)."""
+    inner = inner.intersected(outer)
+    if inner.isEmpty():
+        return [outer]
+    bars = [
+        QRect(outer.left(), outer.top(), outer.width(), inner.top() - outer.top()),
+        QRect(outer.left(), inner.bottom() + 1, outer.width(), outer.bottom() - inner.bottom()),
+        QRect(outer.left(), inner.top(), inner.left() - outer.left(), inner.height()),
+        QRect(inner.right() + 1, inner.top(), outer.right() - inner.right(), inner.height()),
+    ]
+    return [bar for bar in bars if not bar.isEmpty()]
 
 
 class VideoTile(QWidget):
@@ -29,6 +48,8 @@ class VideoTile(QWidget):
         self.framed = framed
         self._image: QImage | None = None
         self._pump: FramePump | None = None
+        self._caption_text = QStaticText(caption)
+        self._caption_text.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
@@ -76,15 +97,18 @@ class VideoTile(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         """Draw the frame letterboxed, or the placeholder."""
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#101418"))
         image = self._image
         if image is not None:
             width, height, _ = self._device_size()
             if image.text(FIT_TAG) == f"{width}x{height}":  # made for this size: a plain copy, centred
                 size = image.deviceIndependentSize().toSize()
-                painter.drawImage(
-                    QPoint((self.width() - size.width()) // 2, (self.height() - size.height()) // 2), image
+                target = QRect(
+                    (self.width() - size.width()) // 2,
+                    (self.height() - size.height()) // 2,
+                    size.width(),
+                    size.height(),
                 )
+                painter.drawImage(target.topLeft(), image)
             else:
                 scaled = image.deviceIndependentSize().toSize().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
                 target = QRect(
@@ -94,12 +118,17 @@ class VideoTile(QWidget):
                     scaled.height(),
                 )
                 painter.drawImage(target, image)
+            for bar in _letterbox(self.rect(), target):  # the bars only, not under the picture again
+                painter.fillRect(bar, BACKGROUND)
         else:
+            painter.fillRect(self.rect(), BACKGROUND)
             painter.setPen(QColor("#9aa3ad"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
         if self.caption:
+            if self._caption_text.text() != self.caption:
+                self._caption_text.setText(self.caption)
             painter.setPen(QColor("white"))
-            painter.drawText(self.rect().adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignLeft, self.caption)
+            painter.drawStaticText(QPoint(8, 6), self._caption_text)
         if self.framed:
             painter.setPen(QColor("#d5dbe3"))
             painter.drawRect(self.rect().adjusted(0, 0, -1, -1))

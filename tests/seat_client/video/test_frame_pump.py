@@ -7,6 +7,7 @@ import threading
 import av
 import numpy as np
 import pytest
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
@@ -19,7 +20,7 @@ from seat_client.video.frame_pump import (
     frame_to_rgb32,
     rgb32_conversion_is_exact,
 )
-from seat_client.views.video_tile import VideoTile
+from seat_client.views.video_tile import BACKGROUND, VideoTile, _letterbox
 
 
 def solid_frame(rgb: tuple[int, int, int], width: int = 64, height: int = 48) -> av.VideoFrame:
@@ -138,7 +139,11 @@ def test_pump_scales_frames_for_the_tile_and_follows_its_resizes(qtbot: QtBot) -
         assert (image.width(), image.height()) == fit_size(1280, 720, *box)
         assert image.text(FIT_TAG) == f"{box[0]}x{box[1]}"
         qtbot.waitUntil(lambda: pump.counters.drawn == 1)
-        assert tile.grab().toImage().pixelColor(165, 125).green() > 150
+        shot = tile.grab().toImage()
+        assert shot.pixelColor(165, 125).green() > 150
+        # the letterbox bars (above the 16:9 picture, and the few pixels the width's rounding leaves at the sides)
+        assert shot.pixelColor(165, 20) == BACKGROUND and shot.pixelColor(165, 245) == BACKGROUND
+        assert shot.pixelColor(1, 125) == BACKGROUND and shot.pixelColor(328, 125) == BACKGROUND
         tile.resize(500, 400)
         qtbot.waitUntil(lambda: tile.width() == 500)
         with qtbot.waitSignal(pump.frameReady) as blocker:
@@ -163,3 +168,20 @@ def test_an_image_made_for_another_size_is_still_scaled_to_fit(qtbot: QtBot) -> 
     shot = tile.grab().toImage()
     assert shot.pixelColor(20, 20).red() > 150  # scaled up to fill the 400x300 tile, not drawn at 160x120
     assert shot.pixelColor(390, 290).red() > 150
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [QRect(5, 35, 320, 180), QRect(0, 0, 330, 250), QRect(0, 10, 330, 230), QRect(40, 0, 250, 250), QRect(0, 0, 0, 0)],
+)
+def test_letterbox_bars_and_the_picture_cover_the_tile_exactly_once(inner: QRect) -> None:
+    outer = QRect(0, 0, 330, 250)
+    pieces = [*_letterbox(outer, inner), inner.intersected(outer)]
+    area = sum(r.width() * r.height() for r in pieces if not r.isEmpty())
+    assert area == outer.width() * outer.height()
+    covered = set()
+    for r in pieces:
+        for x in range(r.left(), r.left() + r.width()):
+            for y in range(r.top(), r.top() + r.height()):
+                assert (x, y) not in covered
+                covered.add((x, y))
