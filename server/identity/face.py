@@ -44,8 +44,8 @@ DEFAULT_THRESHOLD = 0.42
 
 OpenCV documents 0.363 for SFace on LFW (its accuracy-optimal point, not a low false-accept point). A bank must
 prefer refusing a genuine customer (who can retry or be served at a counter) to accepting an impostor, so the
-default sits a little higher. Measured here (docs/identity-models.md): same person 0.66-0.89 on real photos and
->= 0.6 for a card-portrait crop vs a live photo; different people 0.07-0.24. Six photos cannot calibrate a
+default sits a little higher. Measured here (docs/identity-models.md): same person >= 0.63 on real photos and
+>= 0.6 for a card-portrait crop vs a live photo; different people <= 0.29. Six photos cannot calibrate a
 false-accept rate; revisit with a real evaluation set.
 """
 
@@ -214,7 +214,7 @@ class FaceEngine:
         min_face_size: int = 40,
         coarse_detect_side: int = 320,
         max_detect_side: int = 640,
-        refine_side: int = 256,
+        refine_side: int = 192,
     ) -> None:
         self.threshold = threshold
         self.score_threshold = score_threshold
