@@ -4,10 +4,11 @@ On OpenCV 5 ``cv2.FaceRecognizerSF.feature()`` fails on the int8 SFace model, so
 with the input named "data", on a 112 x 112 crop aligned here with a 5-point similarity transform (the same
 template OpenCV's ``alignCrop`` uses) and fed in RGB order, which is what OpenCV's documented cosine threshold
 (0.363 on LFW) assumes. Detection is ``cv2.FaceDetectorYN`` with its input size set per frame, coarse to fine:
-faces are found on a small copy of the image (320 px long side, retried at 640 px when that finds none), and the
-face to be embedded is detected again in a square crop around it scaled to a fixed size (:meth:`FaceEngine.refine`),
-so its landmarks, and so the alignment, do not depend on how large the face is in the frame. Measured in
-docs/identity-models.md: faster than one pass at 640 px and steadier embeddings across face sizes and positions.
+faces in video frames are found on a small copy (320 px long side, retried at 640 px when that finds none), in
+comparison photos at 640 px (so that a small second face is not missed), and the face to be embedded is detected
+again in a square crop around it scaled to a fixed size (:meth:`FaceEngine.refine`), so its landmarks, and so the
+alignment, do not depend on how large the face is in the frame. Measured in docs/identity-models.md: per video
+frame faster than one pass at 640 px, and steadier embeddings across face sizes and positions.
 
 CPU-bound and synchronous: call it from an executor. One engine per process (:func:`get_face_engine`); calls
 are serialised by a lock because OpenCV's detector and network objects keep per-call state.
@@ -228,18 +229,23 @@ class FaceEngine:
         )
         self._recogniser = cv2.dnn.readNetFromONNX(str(verified_model_path("sface")))
 
-    def detect(self, bgr: np.ndarray) -> list[FaceBox]:
+    def detect(self, bgr: np.ndarray, *, thorough: bool = False) -> list[FaceBox]:
         """Detect faces, largest first.
 
-        The image is searched at ``coarse_detect_side`` and, when nothing is found there and the image is larger,
-        again at ``max_detect_side``.
+        For video frames the image is searched at ``coarse_detect_side`` and, when nothing is found there and the
+        image is larger, again at ``max_detect_side``. ``thorough`` searches at ``max_detect_side`` straight away:
+        the coarse pass can miss a small second face (about 50 px wide in a 1280x720 frame) beside a large one,
+        and a comparison photo must not hide a second person.
 
         Args:
             bgr: BGR uint8 image.
+            thorough: one pass at ``max_detect_side`` (comparison photos) instead of coarse first (video frames).
 
         Returns:
             Faces at least ``min_face_size`` wide with confidence >= ``score_threshold``, sorted by area.
         """
+        if thorough:
+            return self._detect_at(bgr, self.max_detect_side)
         longest = max(bgr.shape[:2])
         faces = self._detect_at(bgr, self.coarse_detect_side)
         if not faces and longest > self.coarse_detect_side and self.max_detect_side > self.coarse_detect_side:
@@ -346,7 +352,7 @@ class FaceEngine:
         return float(np.dot(a, b) / (na * nb))
 
     def _single_face(self, bgr: np.ndarray, label: str, problems: list[str]) -> np.ndarray | None:
-        faces = self.detect(bgr)
+        faces = self.detect(bgr, thorough=True)  # a comparison photo: a second person must not go unseen
         if not faces:
             problems.append(f"{label}{P_NO_FACE}")
             return None

@@ -253,3 +253,21 @@ def test_refinement_keeps_to_the_face_it_was_given(engine: FaceEngine) -> None:
         assert abs(refined.x - face.x) < face.w / 4
         emb = engine.embed(both, face)
         assert engine.cosine(emb, ref) > 0.9 > engine.cosine(emb, other)
+
+
+def test_a_small_second_face_in_a_comparison_photo_is_not_missed(engine: FaceEngine) -> None:
+    """A ~50 px second face beside a large one in a 1280x720 frame: the video (coarse) pass misses it, a comparison
+    (thorough) pass does not, so a live photo with a second person fails as 检测到多张人脸."""
+    big, src = photo("obama2"), photo("biden")
+    f = engine.detect(src)[0]
+    x, y, w, h = int(f.x), int(f.y), int(f.w), int(f.h)
+    second = src[max(0, y - h // 2) : y + h + h // 2, max(0, x - w // 2) : x + w + w // 2]
+    frame = np.full((720, 1280, 3), (60, 70, 80), np.uint8)
+    b = cv2.resize(big, (round(big.shape[1] * 700 / big.shape[0]), 700))
+    frame[10:710, 200 : 200 + b.shape[1]] = b
+    s = cv2.resize(second, None, fx=50 / w, fy=50 / w, interpolation=cv2.INTER_AREA)
+    frame[100 : 100 + s.shape[0], 1000 : 1000 + s.shape[1]] = s
+    assert len(engine.detect(frame)) == 1  # what a 5 Hz video check sees: fast, one face
+    assert len(engine.detect(frame, thorough=True)) == 2
+    m = engine.compare(frame, photo("obama"), labels=("现场照片", "证件照"))
+    assert not m.passed and m.problems == ["现场照片检测到多张人脸"]
