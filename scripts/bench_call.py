@@ -215,6 +215,12 @@ def main() -> int:
         "(scripts/bench_workstation.py; --cpu-seconds defaults to 15 there)",
     )
     parser.add_argument(
+        "--camera-fps",
+        type=int,
+        default=30,
+        help="--workstation-720p: the seat's camera_fps setting (the teller's own video; the goal is measured at 30)",
+    )
+    parser.add_argument(
         "--trace-stalls",
         action="store_true",
         help="--workstation-720p: sample the UI thread's stack during each stall (diagnostics; perturbs the figures)",
@@ -285,7 +291,10 @@ def workstation_main(args: argparse.Namespace) -> int:
         proc, url = start_server(Path(tmp) / "data")
         try:
             with loop:
-                results["call"] = loop.run_until_complete(bench_workstation_720p(url, seconds, args.trace_stalls))
+                results["call"] = loop.run_until_complete(
+                    bench_workstation_720p(url, seconds, args.trace_stalls, args.camera_fps)
+                )
+                results["seat_camera_fps"] = args.camera_fps
         finally:
             proc.terminate()
             proc.wait(timeout=10)

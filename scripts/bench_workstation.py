@@ -342,10 +342,14 @@ def _machine_load() -> dict[str, Any]:
     return out
 
 
-async def bench_workstation_720p(url: str, cpu_seconds: float, trace_stalls: bool = False) -> dict[str, Any]:
+async def bench_workstation_720p(
+    url: str, cpu_seconds: float, trace_stalls: bool = False, camera_fps: int = 30
+) -> dict[str, Any]:
     """Run one 720p30 call for ``cpu_seconds`` of measurement; returns the figures.
 
     ``trace_stalls`` adds a :class:`StallTracer` (it takes the GIL every 5 ms, so it is off for the figures).
+    ``camera_fps`` is the seat's ``camera_fps`` setting (the teller's own video; the default 30 is what the goal
+    is measured at).
     """
     import tempfile
 
@@ -367,6 +371,7 @@ async def bench_workstation_720p(url: str, cpu_seconds: float, trace_stalls: boo
         server_url=url,
         seat_id="demo",
         camera="fake-pattern",
+        camera_fps=camera_fps,
         microphone="fake-tone",
         ice_bind_addresses=["127.0.0.1"],
         # its own 双录 spool: the default one is per user, and another seat client would upload (and delete) from it

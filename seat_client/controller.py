@@ -270,12 +270,16 @@ class SeatController(QObject):
         """Open the camera (preview starts) and microphone, and the audio output."""
         if self.camera is None:
             try:
-                self.camera = open_camera(self.settings.camera)
+                self.camera = open_camera(self.settings.camera, self.settings.camera_fps)
             except CameraUnavailableError as exc:
                 logger.error("camera %r unavailable: %s", self.settings.camera, exc.message)
                 self.message.emit(f"{exc.message},已改用测试画面")
-                self.camera = FakeCameraPattern()
-            logger.info("camera: %s", getattr(self.camera, "label", type(self.camera).__name__))
+                self.camera = FakeCameraPattern(fps=self.settings.camera_fps)
+            logger.info(
+                "camera: %s at %d fps",
+                getattr(self.camera, "label", type(self.camera).__name__),
+                self.settings.camera_fps,
+            )
             self.local_pump.attach(self.relay.subscribe(self.camera, buffered=False))
         if self.microphone is None and self.settings.microphone != "none":
             try:

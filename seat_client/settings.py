@@ -41,6 +41,9 @@ class SeatSettings(BaseModel):
         seat_id: the teller's seat id (工号), pre-filled in the login dialog.
         camera: ``auto`` (first device, else the test pattern), ``fake-pattern``, a device index (``"0"``)
             or a video file path.
+        camera_fps: frames per second of the teller's own video (sent, previewed and recorded as the inset),
+            5-30. 30 by default; 15 roughly halves the CPU the teller's camera costs on a weak seat PC
+            (docs/workstation-performance.md).
         microphone: ``auto`` (default input, else the test tone), ``fake-tone``, ``none``, ``<format>:<device>``
             for a PyAV input device (``alsa:default``, ``pulse:default``, ``dshow:audio=<name>``) or an audio file.
         language: UI language; ``zh_CN`` is the default.
@@ -66,6 +69,7 @@ class SeatSettings(BaseModel):
     server_url: str = "http://127.0.0.1:8000"
     seat_id: str = Field(default="", max_length=64)
     camera: str = "auto"
+    camera_fps: int = Field(default=30, ge=5, le=30)
     microphone: str = "auto"
     language: str = "zh_CN"
     ice_bind_addresses: list[str] | None = None

@@ -628,6 +628,22 @@
         <translation>Camera 1</translation>
     </message>
     <message>
+        <source>30 帧/秒(标准)</source>
+        <translation>30 fps (standard)</translation>
+    </message>
+    <message>
+        <source>25 帧/秒</source>
+        <translation>25 fps</translation>
+    </message>
+    <message>
+        <source>20 帧/秒</source>
+        <translation>20 fps</translation>
+    </message>
+    <message>
+        <source>15 帧/秒(省电脑资源)</source>
+        <translation>15 fps (lighter on the PC)</translation>
+    </message>
+    <message>
         <source>自动(默认麦克风)</source>
         <translation>Automatic (default microphone)</translation>
     </message>
@@ -658,6 +674,10 @@
     <message>
         <source>摄像头</source>
         <translation>Camera</translation>
+    </message>
+    <message>
+        <source>本人画面帧率</source>
+        <translation>Own video frame rate</translation>
     </message>
     <message>
         <source>麦克风</source>

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import fractions
 import logging
 import threading
+import time
 from abc import abstractmethod
 
 import av
 import numpy as np
 from aiortc import VideoStreamTrack
-from aiortc.mediastreams import MediaStreamError
+from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
 
 from seat_client.media.convert import copy_yuv420p, reformat_frame
 
@@ -21,22 +24,25 @@ class ThreadedVideoTrack(VideoStreamTrack):
 
     Subclasses implement :meth:`capture`, which may block (a camera read, a pacing sleep); it runs on a daemon
     thread that converts each image to an ``av.VideoFrame`` and keeps only the newest one. ``recv()`` runs on the
-    event loop at the track's 30 fps clock, stamps pts/time_base and returns the newest frame: a slow camera
-    repeats its last frame, a fast one is sampled, and nothing ever queues.
+    event loop at the track's clock (``fps``, 30 by default), stamps pts/time_base and returns the newest frame: a
+    slow camera repeats its last frame, a fast one is sampled, and nothing ever queues. Everything downstream (the
+    VP8 sender, the preview, the 双录 inset) works at ``fps``, so a lower rate is the seat's main CPU lever.
 
     Attributes:
         width: frame width in pixels.
         height: frame height in pixels.
+        fps: frames per second ``recv()`` delivers.
         frames_captured: images produced by the capture thread.
         frames_sent: frames handed to consumers by ``recv()``.
     """
 
     kind = "video"
 
-    def __init__(self, width: int = 640, height: int = 480) -> None:
+    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
         super().__init__()
         self.width = width
         self.height = height
+        self.fps = fps
         self.frames_captured = 0
         self.frames_sent = 0
         self._latest: av.VideoFrame | None = None
@@ -44,6 +50,8 @@ class ThreadedVideoTrack(VideoStreamTrack):
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._blank: av.VideoFrame | None = None
+        self._clock_start: float | None = None
+        self._clock_frames = 0
 
     @property
     def label(self) -> str:
@@ -78,6 +86,18 @@ class ThreadedVideoTrack(VideoStreamTrack):
             logger.exception("capture thread of %s failed", self.label)
         finally:
             self.close_device()
+
+    async def next_timestamp(self) -> tuple[int, fractions.Fraction]:
+        """aiortc's pacing at ``fps`` instead of its fixed 30: waits until the next frame is due, returns its pts."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._clock_start is None:
+            self._clock_start = time.time()
+            self._clock_frames = 0
+        else:
+            self._clock_frames += 1
+            await asyncio.sleep(self._clock_start + self._clock_frames / self.fps - time.time())
+        return round(self._clock_frames * VIDEO_CLOCK_RATE / self.fps), VIDEO_TIME_BASE
 
     async def recv(self) -> av.VideoFrame:  # type: ignore[override]
         """The newest captured frame, stamped with this track's 90 kHz pts."""

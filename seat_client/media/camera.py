@@ -29,10 +29,11 @@ class OpenCVCameraTrack(ThreadedVideoTrack):
         source: device index or file path.
         width: requested (device) / resized (file) width.
         height: requested / resized height.
+        fps: frames per second wanted; a faster device's extra frames are grabbed and dropped undecoded.
     """
 
-    def __init__(self, source: int | str, width: int = 640, height: int = 480) -> None:
-        super().__init__(width, height)
+    def __init__(self, source: int | str, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
+        super().__init__(width, height, fps)
         self.source = source
         self._is_file = isinstance(source, str)
         if self._is_file and not Path(str(source)).exists():
@@ -43,8 +44,10 @@ class OpenCVCameraTrack(ThreadedVideoTrack):
         if not self._is_file:
             self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        fps = self._capture.get(cv2.CAP_PROP_FPS)
-        self._period = 1.0 / fps if fps and 1 <= fps <= 120 else 1.0 / 30
+            self._capture.set(cv2.CAP_PROP_FPS, fps)  # a hint: many devices keep their own rate
+        source_fps = self._capture.get(cv2.CAP_PROP_FPS)
+        source_period = 1.0 / source_fps if source_fps and 1 <= source_fps <= 120 else 1.0 / 30
+        self._period = max(source_period, 1.0 / fps)
         self._next_due = 0.0
 
     @property
@@ -53,13 +56,23 @@ class OpenCVCameraTrack(ThreadedVideoTrack):
         return f"camera:{self.source}"
 
     def capture(self) -> np.ndarray | None:
-        """Read one image; files loop and are paced, devices block in ``read()`` at their own rate."""
+        """Read one image; files loop and are paced, devices block in ``grab()`` at their own rate and frames that
+        come before the next one is due (a device faster than ``fps``) are dropped without being decoded."""
         if self._is_file:
             now = time.monotonic()
             if self._next_due > now:
                 self._stop_event.wait(self._next_due - now)
             self._next_due = max(self._next_due, now) + self._period
-        ok, image = self._capture.read()
+            ok, image = self._capture.read()
+        else:
+            while True:
+                if not self._capture.grab():
+                    return None
+                now = time.monotonic()
+                if now >= self._next_due - 0.25 * self._period or self._stop_event.is_set():
+                    break
+            self._next_due = max(self._next_due + self._period, now)
+            ok, image = self._capture.retrieve()
         if not ok:
             if self._is_file:
                 self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)

@@ -26,30 +26,31 @@ def _camera_device_present() -> bool:
     return True  # other platforms: let OpenCV try
 
 
-def open_camera(spec: str) -> ThreadedVideoTrack:
+def open_camera(spec: str, fps: float = 30.0) -> ThreadedVideoTrack:
     """Open the camera named by the ``camera`` setting.
 
     Args:
         spec: ``auto`` (device 0 if present, else :class:`FakeCameraPattern`), ``fake-pattern``, a device index,
             or a video file path.
+        fps: the ``camera_fps`` setting: frames per second the track delivers.
 
     Raises:
         CameraUnavailableError: an explicitly requested device or file cannot be opened.
     """
     spec = spec.strip()
     if spec == FAKE_CAMERA:
-        return FakeCameraPattern()
+        return FakeCameraPattern(fps=fps)
     if spec == "auto":
         if _camera_device_present():
             try:
-                return OpenCVCameraTrack(0)
+                return OpenCVCameraTrack(0, fps=fps)
             except CameraUnavailableError:
                 pass
         logger.warning("no camera found: using FakeCameraPattern (测试画面)")
-        return FakeCameraPattern()
+        return FakeCameraPattern(fps=fps)
     if spec.isdigit():
-        return OpenCVCameraTrack(int(spec))
-    return OpenCVCameraTrack(spec)
+        return OpenCVCameraTrack(int(spec), fps=fps)
+    return OpenCVCameraTrack(spec, fps=fps)
 
 
 # PyAV input-device formats a microphone spec may name as ``<format>:<device>``

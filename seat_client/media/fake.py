@@ -56,8 +56,7 @@ class FakeCameraPattern(ThreadedVideoTrack):
     """
 
     def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
-        super().__init__(width, height)
-        self.fps = fps
+        super().__init__(width, height, fps)
         self._index = 0
         self._next_due = 0.0
         xs = np.linspace(0, 2 * math.pi, width, endpoint=False, dtype=np.float32)

@@ -1,4 +1,4 @@
-"""Settings dialog (设置): server, camera, microphone, speaker test, ring sound, UI language."""
+"""Settings dialog (设置): server, camera and its frame rate, microphone, speaker test, ring sound, UI language."""
 
 from __future__ import annotations
 
@@ -28,6 +28,14 @@ CAMERA_CHOICES = (
     ("0", N_("SettingsDialog", "摄像头 0")),
     ("1", N_("SettingsDialog", "摄像头 1")),
 )
+CAMERA_FPS_CHOICES = (
+    ("30", N_("SettingsDialog", "30 帧/秒(标准)")),
+    ("25", N_("SettingsDialog", "25 帧/秒")),
+    ("20", N_("SettingsDialog", "20 帧/秒")),
+    ("15", N_("SettingsDialog", "15 帧/秒(省电脑资源)")),
+)
+"""The teller's own video; the customer's is unaffected."""
+
 MICROPHONE_CHOICES = (
     ("auto", N_("SettingsDialog", "自动(默认麦克风)")),
     ("fake-tone", N_("SettingsDialog", "测试音")),
@@ -40,13 +48,16 @@ class SettingsDialog(QDialog):
 
     speakerTestRequested = Signal()
     settingsAccepted = Signal(dict)
-    """{server_url, camera, microphone, language (str), ring_sound (bool)}."""
+    """{server_url, camera, microphone, language (str), camera_fps (int), ring_sound (bool)}."""
 
     def __init__(self, values: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("设置"))
         self.server_edit = QLineEdit(values.get("server_url", ""))
         self.camera_combo = self._combo(self._translated(CAMERA_CHOICES), values.get("camera", "auto"))
+        self.camera_fps_combo = self._combo(
+            self._translated(CAMERA_FPS_CHOICES), str(values.get("camera_fps", 30)), editable=False
+        )
         self.microphone_combo = self._combo(self._translated(MICROPHONE_CHOICES), values.get("microphone", "auto"))
         self.language_combo = self._combo(tuple(LANGUAGES.items()), values.get("language", "zh_CN"), editable=False)
         self.ring_check = QCheckBox(self.tr("来电时播放铃声"))
@@ -61,6 +72,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("服务器地址"), self.server_edit)
         form.addRow(self.tr("摄像头"), self.camera_combo)
+        form.addRow(self.tr("本人画面帧率"), self.camera_fps_combo)
         form.addRow(self.tr("麦克风"), self.microphone_combo)
         form.addRow(self.tr("扬声器"), speaker)
         form.addRow(self.tr("来电铃声"), self.ring_check)
@@ -105,6 +117,7 @@ class SettingsDialog(QDialog):
         return {
             "server_url": self.server_edit.text().strip().rstrip("/"),
             "camera": self._value(self.camera_combo),
+            "camera_fps": int(self.camera_fps_combo.currentData() or 30),
             "microphone": self._value(self.microphone_combo),
             "language": str(self.language_combo.currentData()),
             "ring_sound": self.ring_check.isChecked(),

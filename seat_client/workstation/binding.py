@@ -188,6 +188,7 @@ class WorkstationBinder(QObject):
         values = {
             "server_url": settings.server_url,
             "camera": settings.camera,
+            "camera_fps": settings.camera_fps,
             "microphone": settings.microphone,
             "language": saved_language(self.settings_path),
             "ring_sound": settings.ring_sound,
@@ -207,6 +208,7 @@ class WorkstationBinder(QObject):
             values["camera"],
             values["microphone"],
         )
+        settings.camera_fps = int(values.get("camera_fps", settings.camera_fps))
         settings.ring_sound = bool(values.get("ring_sound", True))
         self.ring.set_enabled(settings.ring_sound)  # the ring applies at once
         if self.settings_path is None:
@@ -220,6 +222,7 @@ class WorkstationBinder(QObject):
                 settings.microphone,
                 settings.ring_sound,
             )
+            stored.camera_fps = settings.camera_fps
             save_settings(stored, self.settings_path)
         except (OSError, SettingsError) as exc:
             logger.warning("could not save settings: %s", exc)

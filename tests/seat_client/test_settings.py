@@ -38,6 +38,14 @@ def test_bad_values_are_reported_in_chinese(tmp_path: Path) -> None:
         load_settings(broken, environ={})
 
 
+def test_camera_fps_is_bounded_and_read_from_the_environment(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "none.json", environ={}).camera_fps == 30
+    assert load_settings(tmp_path / "none.json", environ={"VT_SEAT_CAMERA_FPS": "15"}).camera_fps == 15
+    for bad in ("4", "60"):
+        with pytest.raises(SettingsError, match="camera_fps"):
+            load_settings(tmp_path / "none.json", environ={"VT_SEAT_CAMERA_FPS": bad})
+
+
 def test_save_and_reload(tmp_path: Path) -> None:
     path = tmp_path / "dir" / "seat.json"
     original = SeatSettings(server_url="https://bank:8443/", seat_id="1001", ice_bind_addresses=["127.0.0.1"])

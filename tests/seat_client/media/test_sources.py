@@ -31,6 +31,23 @@ async def test_fake_camera_frames_have_pts_and_size() -> None:
     assert camera.frames_captured >= 1
 
 
+async def test_camera_fps_paces_the_track_and_its_timestamps() -> None:
+    """At 15 fps the track delivers one frame per 6000 ticks of the 90 kHz clock (aiortc's own pacing is 30 fps)."""
+    camera = open_camera("fake-pattern", fps=15)
+    assert isinstance(camera, FakeCameraPattern) and camera.fps == 15
+    try:
+        pts = [int((await camera.recv()).pts or 0) for _ in range(4)]
+    finally:
+        camera.stop()
+    assert pts == [0, 6000, 12000, 18000]
+    standard = FakeCameraPattern()
+    try:
+        pts = [int((await standard.recv()).pts or 0) for _ in range(3)]
+    finally:
+        standard.stop()
+    assert pts == [0, 3000, 6000]
+
+
 async def test_fake_camera_burns_in_the_test_label() -> None:
     camera = FakeCameraPattern()
     try:

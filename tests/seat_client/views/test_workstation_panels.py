@@ -261,10 +261,13 @@ def test_settings_dialog_validates_saves_and_tests_the_speaker(qtbot: QtBot, qas
     assert "http://" in dialog.error_label.text()
     dialog.server_edit.setText("https://vt.bank.example:8443/")
     dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+    assert dialog.camera_fps_combo.currentData() == "30"
+    dialog.camera_fps_combo.setCurrentIndex(dialog.camera_fps_combo.findData("15"))
     with qtbot.waitSignal(dialog.settingsAccepted):
         dialog._accept()
     stored = load_settings(path, environ={})
     assert stored.server_url == "https://vt.bank.example:8443" and stored.camera == "fake-pattern"
+    assert stored.camera_fps == 15 and seat.controller.settings.camera_fps == 15
     assert QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat).value("ui/language") == "en"
     run_async_close = seat.controller.shutdown  # nothing was started; the controller shuts down cleanly
     qasync_loop.run_until_complete(run_async_close())
