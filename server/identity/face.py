@@ -91,6 +91,11 @@ class FaceBox:
         """Box area in pixels."""
         return self.w * self.h
 
+    @property
+    def centre(self) -> np.ndarray:
+        """Centre of the box (x, y)."""
+        return np.array([self.x + self.w / 2, self.y + self.h / 2])
+
 
 @dataclass
 class FaceMatch:
@@ -310,12 +315,9 @@ class FaceEngine:
         found = self._run_detector(crop, 1.0 / scale, (x0, y0))
         if not found:
             return face
-        centre = np.array([face.x + face.w / 2, face.y + face.h / 2])
         # The crop may hold part of a neighbour: take the detection whose centre is nearest the original face's.
-        best = min(found, key=lambda b: float(np.hypot(*(np.array([b.x + b.w / 2, b.y + b.h / 2]) - centre))))
-        if np.hypot(*(np.array([best.x + best.w / 2, best.y + best.h / 2]) - centre)) > half / 2:
-            return face
-        return best
+        distance, best = min(((float(np.hypot(*(b.centre - face.centre))), b) for b in found), key=lambda t: t[0])
+        return best if distance <= half / 2 else face
 
     @staticmethod
     def align(bgr: np.ndarray, face: FaceBox) -> np.ndarray:

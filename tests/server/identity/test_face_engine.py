@@ -158,12 +158,16 @@ def test_no_face_is_a_problem(engine: FaceEngine) -> None:
     assert three.network_vs_live.passed  # the comparison that did not involve the blank image still ran
 
 
+def _side_by_side() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """obama2 and biden at 600 px high, and the two side by side in one image."""
+    a, b = (
+        cv2.resize(img, (round(img.shape[1] * 600 / img.shape[0]), 600)) for img in (photo("obama2"), photo("biden"))
+    )
+    return a, b, np.hstack([a, b])
+
+
 def test_two_faces_is_a_problem(engine: FaceEngine) -> None:
-    a, b = photo("obama2"), photo("biden")
-    h = 600
-    a = cv2.resize(a, (round(a.shape[1] * h / a.shape[0]), h))
-    b = cv2.resize(b, (round(b.shape[1] * h / b.shape[0]), h))
-    both = np.hstack([a, b])
+    _a, _b, both = _side_by_side()
     assert len(engine.detect(both)) == 2
     m = engine.compare(both, photo("obama"), labels=("现场照片", "证件照"))
     assert not m.passed
@@ -239,11 +243,7 @@ def test_refinement_steadies_the_embedding_across_face_sizes(engine: FaceEngine,
 
 def test_refinement_keeps_to_the_face_it_was_given(engine: FaceEngine) -> None:
     """With two people side by side, refining each face returns that face, not its neighbour."""
-    a, b = photo("obama2"), photo("biden")
-    h = 600
-    a = cv2.resize(a, (round(a.shape[1] * h / a.shape[0]), h))
-    b = cv2.resize(b, (round(b.shape[1] * h / b.shape[0]), h))
-    both = np.hstack([a, b])
+    a, b, both = _side_by_side()
     ref_a = engine.embed(a, engine.detect(a)[0])
     ref_b = engine.embed(b, engine.detect(b)[0])
     faces = sorted(engine.detect(both), key=lambda f: f.x)
