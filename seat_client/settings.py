@@ -44,6 +44,9 @@ class SeatSettings(BaseModel):
         camera_fps: frames per second of the teller's own video (sent, previewed and recorded as the inset),
             5-30. 30 by default; 15 roughly halves the CPU the teller's camera costs on a weak seat PC
             (docs/workstation-performance.md).
+        face_monitor_hz: live face checks per second on the customer's video during a call (实时人脸: faces in
+            the picture and their similarity to the ID portrait, advisory; the gates are the server's), 0-10;
+            0 turns the monitor off. 5 by default, about an eighth of a core.
         microphone: ``auto`` (default input, else the test tone), ``fake-tone``, ``none``, ``<format>:<device>``
             for a PyAV input device (``alsa:default``, ``pulse:default``, ``dshow:audio=<name>``) or an audio file.
         language: UI language; ``zh_CN`` is the default.
@@ -70,6 +73,7 @@ class SeatSettings(BaseModel):
     seat_id: str = Field(default="", max_length=64)
     camera: str = "auto"
     camera_fps: int = Field(default=30, ge=5, le=30)
+    face_monitor_hz: float = Field(default=5.0, ge=0.0, le=10.0)
     microphone: str = "auto"
     language: str = "zh_CN"
     ice_bind_addresses: list[str] | None = None

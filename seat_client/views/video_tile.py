@@ -17,6 +17,9 @@ from seat_client.video.frame_pump import FIT_TAG, FramePump
 BACKGROUND = QColor("#101418")
 """Letterbox and placeholder background."""
 
+BADGE_COLOURS = {"ok": QColor(30, 120, 60, 210), "warning": QColor(190, 40, 30, 225), "info": QColor(40, 48, 60, 200)}
+"""Background of the status badge by level (text is white)."""
+
 
 def _letterbox(outer: QRect, inner: QRect) -> list[QRect]:
     """The parts of ``outer`` around ``inner`` (top, bottom, left, right bars; empty ones left out)."""
@@ -50,6 +53,11 @@ class VideoTile(QWidget):
         self._pump: FramePump | None = None
         self._caption_text = QStaticText(caption)
         self._caption_text.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+        self.badge = ""
+        """A status line drawn top-right over the picture (the live face monitor's), empty for none."""
+        self.badge_level = "info"
+        self._badge_text = QStaticText()
+        self._badge_text.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
@@ -88,6 +96,14 @@ class VideoTile(QWidget):
         """Replace the shown frame and schedule a repaint (Qt coalesces repaints)."""
         self._image = image
         self.update()
+
+    def set_badge(self, text: str, level: str = "info") -> None:
+        """Show ``text`` top-right over the picture on a ``level`` background (``ok``, ``warning``, ``info``);
+        an empty text removes the badge."""
+        if (text, level) != (self.badge, self.badge_level):
+            self.badge, self.badge_level = text, level
+            self._badge_text.setText(text)
+            self.update()
 
     def clear(self) -> None:
         """Back to the placeholder."""
@@ -129,6 +145,12 @@ class VideoTile(QWidget):
                 self._caption_text.setText(self.caption)
             painter.setPen(QColor("white"))
             painter.drawStaticText(QPoint(8, 6), self._caption_text)
+        if self.badge:
+            size = self._badge_text.size().toSize()
+            box = QRect(self.width() - size.width() - 20, 6, size.width() + 12, size.height() + 6)
+            painter.fillRect(box, BADGE_COLOURS.get(self.badge_level, BADGE_COLOURS["info"]))
+            painter.setPen(QColor("white"))
+            painter.drawStaticText(QPoint(box.left() + 6, box.top() + 3), self._badge_text)
         if self.framed:
             painter.setPen(QColor("#d5dbe3"))
             painter.drawRect(self.rect().adjusted(0, 0, -1, -1))

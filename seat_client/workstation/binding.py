@@ -12,15 +12,16 @@ from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from seat_client.i18n import DEFAULT_LANGUAGE
+from seat_client.i18n import DEFAULT_LANGUAGE, translate_text
 from seat_client.resources import resource_path
 from seat_client.settings import SettingsError, load_settings, save_settings
 from seat_client.views.main_window import MainWindow
 from seat_client.views.settings_dialog import SettingsDialog
 from seat_client.workstation.diagnostics import current_log_file, diagnostics_text
+from seat_client.workstation.face_monitor import LiveFaceStatus
 from seat_client.workstation.ringer import RingSound
 from seat_client.workstation.service import WorkstationService
-from seat_client.workstation.state import Phase, WorkstationState
+from seat_client.workstation.state import Phase, WorkstationState, live_face_text
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +139,24 @@ class WorkstationBinder(QObject):
 
     @Slot(str)
     def _changed(self, aspect: str) -> None:
+        if aspect == "live_face":
+            self._live_face()
+            return
         for panel in self._panels.get(aspect, ()):
             panel.show_state(self.service.state)
+
+    def _live_face(self) -> None:
+        """The live face monitor's badge on the customer's video (green, red for a warning, grey otherwise)."""
+        if not self._panels:  # the window is gone
+            return
+        view = self.service.state.live_face
+        text = translate_text(live_face_text(view))
+        level = "info"
+        if view is not None and view.warning:
+            level = "warning"
+        elif view is not None and view.status == LiveFaceStatus.MATCH:
+            level = "ok"
+        self.window.remote_tile.set_badge(text, level)
 
     @Slot(str)
     def _ring_with_phase(self, aspect: str) -> None:

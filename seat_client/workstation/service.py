@@ -25,6 +25,7 @@ from seat_client.controller import CUSTOMER, SeatController
 from seat_client.i18n import translate_text
 from seat_client.media.convert import frame_to_ndarray
 from seat_client.workstation.api import WorkstationApi, WorkstationApiError
+from seat_client.workstation.face_monitor import LiveFaceAssessor, LiveFaceMonitor, LiveFaceReading
 from seat_client.workstation.scripts import ScriptError, load_script_file
 from seat_client.workstation.snapshot import make_snapshot
 from seat_client.workstation.state import CallInfo, Phase, WorkstationState
@@ -44,6 +45,14 @@ NOTES_RETRY_S = (2.0, 60.0)
 SIGNATURE_FALLBACK_POLL_MS = 5000
 """While the customer has been asked to sign, the signature status is also read this often, in case the socket's
 ``signature_update`` was lost (a reconnect at the wrong moment); otherwise nothing is polled."""
+
+
+def _decode_jpeg(data: bytes) -> np.ndarray | None:
+    """A JPEG/PNG as a BGR array (None when it cannot be decoded)."""
+    import cv2
+
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return image if image is not None and image.size else None
 
 
 def default_outbox_path() -> Path:
@@ -81,6 +90,9 @@ class WorkstationService(QObject):
     """snapshot_id stored by the server."""
     notesSent = Signal(str, int)
     """session_id and revision of 话后小结 the server stored."""
+    _liveFaceReading = Signal(object)
+    """A :class:`LiveFaceReading` from the monitor's thread (queued to this object's thread)."""
+    _liveFaceUnavailable = Signal(str)
 
     def __init__(
         self,
@@ -121,6 +133,18 @@ class WorkstationService(QObject):
         controller.callEnded.connect(self._ended)
         controller.statsUpdated.connect(self._stats)
         controller.add_media_tap(self)
+        self._face_assessor = LiveFaceAssessor(self.state.face_threshold)
+        self.face_monitor: LiveFaceMonitor | None = None
+        hz = controller.settings.face_monitor_hz
+        if hz > 0:
+            self.face_monitor = LiveFaceMonitor(
+                lambda: self._latest_customer_frame,
+                self._liveFaceReading.emit,
+                on_unavailable=self._liveFaceUnavailable.emit,
+                hz=hz,
+            )
+        self._liveFaceReading.connect(self._live_face_reading)
+        self._liveFaceUnavailable.connect(self._live_face_unavailable)
 
     # --- media tap: keep only the latest customer frame (no copy, no work on the loop) ---
 
@@ -213,6 +237,7 @@ class WorkstationService(QObject):
         self._wrap_timer.stop()
         self.state.answered(call)
         self._latest_customer_frame = None
+        self._start_face_monitor()
         self._poll.stop()
         self._spawn(self._load_call(call))
         self._spawn(self.load_transfer_queues())  # a supervisor may have changed the queues since sign-in
@@ -229,6 +254,8 @@ class WorkstationService(QObject):
         portrait = await self._quiet(self.api.photo(call.session_id, "id_portrait"))
         if isinstance(portrait, bytes) and self.state.call is not None:
             self.state.update_call(id_portrait_jpeg=portrait)
+            if self.face_monitor is not None:
+                self.face_monitor.set_portrait(_decode_jpeg(portrait))
         await self._fetch_signature()  # a transferred call may already have a signature asked for or waiting
 
     async def load_transfer_queues(self) -> None:
@@ -262,10 +289,39 @@ class WorkstationService(QObject):
         if self.state.call is not None and self.state.call.session_id == call.session_id:
             self.state.set_script(script, values)
 
+    # --- live face monitor (实时人脸): advisory, on a worker thread ---
+
+    def _start_face_monitor(self) -> None:
+        if self.face_monitor is None:
+            return
+        self._face_assessor = LiveFaceAssessor(self.state.face_threshold)
+        self.face_monitor.set_portrait(None)  # the new call's portrait comes with _load_call
+        self.face_monitor.start()
+        self.state.set_live_face(self._face_assessor.view)
+
+    def _stop_face_monitor(self) -> None:
+        if self.face_monitor is not None:
+            self.face_monitor.stop(wait=False)  # never block the UI on a check in progress
+        self.state.set_live_face(None)
+
+    @Slot(object)
+    def _live_face_reading(self, reading: LiveFaceReading) -> None:
+        if self.state.phase != Phase.IN_CALL or self.face_monitor is None or not self.face_monitor.active:
+            return  # a reading that crossed the end of the call
+        self._face_assessor.threshold = self.state.face_threshold  # the server's gate config may set it
+        self.state.set_live_face(self._face_assessor.add(reading))
+
+    @Slot(str)
+    def _live_face_unavailable(self, reason: str) -> None:
+        logger.warning("live face monitor off for this call: %s", reason)
+        if self.state.phase == Phase.IN_CALL:
+            self.state.set_live_face(self._face_assessor.unavailable())
+
     @Slot(str)
     def _ended(self, message: str) -> None:
         self._poll.stop()
         self._latest_customer_frame = None
+        self._stop_face_monitor()
         was_in_call = self.state.phase == Phase.IN_CALL
         self.state.ended(message, self.wrap_up_s if was_in_call else None)
         if was_in_call and self.wrap_up_s:
@@ -601,6 +657,8 @@ class WorkstationService(QObject):
         self._poll.stop()
         self._wrap_timer.stop()
         self._notes_timer.stop()
+        if self.face_monitor is not None:
+            await asyncio.to_thread(self.face_monitor.stop)
         draft, call = self.state.wrap_up_notes.strip(), self.state.call
         if self.state.phase == Phase.WRAP_UP and draft and call is not None:
             self.outbox.add(call.session_id, self.state.seat_id, draft)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from seat_client.workstation.face_monitor import LiveFaceStatus, LiveFaceView
 from seat_client.workstation.scripts import CallScript, render_text
 from seat_client.workstation.signature import SignatureAssessment, assess_signature
 from seat_client.workstation.snapshot import Snapshot
@@ -41,6 +42,39 @@ GATE_VERDICTS = {
     "failed": N_("Workstation", "未通过"),
     "running": N_("Workstation", "进行中"),
 }
+
+LIVE_FACE_WARNINGS = {
+    LiveFaceStatus.NO_FACE: T("Workstation", "实时人脸:画面中没有人脸"),
+    LiveFaceStatus.MULTIPLE_FACES: T("Workstation", "实时人脸:画面中有 {faces} 张人脸"),
+    LiveFaceStatus.MISMATCH: T("Workstation", "实时人脸:与证件照相似度 {score:.2f},低于 {threshold:.2f}"),
+}
+"""Timeline lines when the live face monitor starts warning (the values come from :class:`LiveFaceView`)."""
+
+
+def live_face_text(view: LiveFaceView | None) -> Text | None:
+    """The customer tile's live-face badge (None: no badge).
+
+    The monitor is advisory (实时参考): the gates are decided by the server on the photos it holds.
+    """
+    if view is None:
+        return None
+    status = view.status
+    if status == LiveFaceStatus.WAITING:
+        return T("Workstation", "实时人脸:检测中…")
+    if status == LiveFaceStatus.UNAVAILABLE:
+        return T("Workstation", "实时人脸不可用")
+    if status == LiveFaceStatus.NO_FACE:
+        return T("Workstation", "⚠ 画面中没有人脸")
+    if status == LiveFaceStatus.MULTIPLE_FACES:
+        return T("Workstation", "⚠ 画面中有 {faces} 张人脸").fmt(faces=view.faces)
+    if status == LiveFaceStatus.ONE_FACE or view.score is None:
+        return T("Workstation", "人脸在画面中(无证件照可比)")
+    if status == LiveFaceStatus.MISMATCH:
+        return T("Workstation", "⚠ 与证件照相似度 {score:.2f} < {threshold:.2f}").fmt(
+            score=view.score, threshold=view.threshold
+        )
+    return T("Workstation", "✔ 与证件照相似度 {score:.2f}").fmt(score=view.score)
+
 
 Listener = Callable[[str], None]
 
@@ -174,6 +208,8 @@ class WorkstationState:
         self.notes_status: Text | str | None = None
         """The latest news about sending 话后小结 (survives the end of wrap-up, unlike the call's panels)."""
         self.recording = False
+        self.live_face: LiveFaceView | None = None
+        """The live face monitor's view of the customer's picture (advisory; None when it is not running)."""
         self._listeners: list[Listener] = []
 
     # --- observers ---
@@ -275,6 +311,21 @@ class WorkstationState:
         self.wrap_up_notes = ""
         self.wrap_up_problem = None
         self.recording = False
+        self.live_face = None
+
+    # --- live face monitor (实时人脸, advisory) ---
+
+    def set_live_face(self, view: LiveFaceView | None) -> None:
+        """The monitor's latest view; a new warning, and the end of one, go to the timeline."""
+        previous, self.live_face = self.live_face, view
+        if view is not None and self.phase == Phase.IN_CALL:
+            was_warning = previous is not None and previous.warning
+            if view.warning and (previous is None or previous.status != view.status):
+                text = LIVE_FACE_WARNINGS[view.status].fmt(faces=view.faces, score=view.score, threshold=view.threshold)
+                self.log("live_face", text)
+            elif was_warning and not view.warning and view.status != LiveFaceStatus.UNAVAILABLE:
+                self.log("live_face", N_("Workstation", "实时人脸:恢复正常"))
+        self._changed("live_face")
 
     # --- 话后小结 ---
 
