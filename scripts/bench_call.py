@@ -80,15 +80,17 @@ def classify_threads(before: dict[str, float], after: dict[str, float], wall: fl
     receive = total("video-decoder", "audio-decoder", "frame-pump-remote")
     main = per_thread.get("MainThread", 0.0)
     recording = total("recorder-", "uploader")
-    bench_own = total("face-check", "stall-tracer")  # --workstation-720p's face checks and its diagnostics
-    named = receive + main + recording + total("frame-pump-local", "capture-") + bench_own
+    face = total("face-monitor")  # the seat's live face monitor (实时人脸)
+    bench_own = total("stall-tracer")  # --workstation-720p --trace-stalls
+    named = receive + main + recording + total("frame-pump-local", "capture-") + face + bench_own
     return {
         "per_thread": dict(sorted(per_thread.items(), key=lambda kv: -kv[1])),
         "receive_decode_and_convert": receive,
         "main_thread_shared": main,
         "own_camera_and_preview": total("frame-pump-local", "capture-"),
         "recording_双录": recording,
-        "face_checks_and_bench_diagnostics": bench_own,
+        "live_face_monitor": face,
+        "bench_diagnostics": bench_own,
         "other_threads_mostly_encoding": round(sum(per_thread.values()) - named, 4),
         "receive_and_draw_upper_bound": round(receive + main, 4),
     }

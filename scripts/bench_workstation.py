@@ -7,11 +7,12 @@ of a face that moves (``--use-file-for-fake-video-capture``; written to a tempor
 page's getUserMedia asked for 1280x720 (an init script adds the constraint). The seat's own camera is the 640x480
 test pattern, encoded and sent, and the call is recorded (双录) as in production.
 
-Face checks: a worker thread runs ``server.identity.face``'s engine on the newest customer frame every 200 ms
-(frames in between are dropped, never queued; a tick is skipped while a check still runs): one swscale pass to a
-640x360 BGR image (this thread's own reformatter: the frame is shared with the pump and the recorder), YuNet
-detection at 320 px, SFace embedding of the face and the cosine against the ID portrait's embedding, which is
-computed once per call (the portrait does not change during a call).
+Face checks: the seat's own live face monitor (``seat_client/workstation/face_monitor.py``, setting
+``face_monitor_hz``, 5 by default) runs during the call as it does for a teller: on its worker thread, the newest
+customer frame every 200 ms (frames in between are dropped, never queued; a tick is skipped while a check still
+runs), one swscale pass to a 640x360 BGR image, YuNet detection at 320 px, SFace embedding of the largest face and
+the cosine against the embedding of the ID portrait the server holds for the call (computed once per call). The
+customer's clip is another photo of the same person, so the checks find a face and embed it every time.
 
 Measured over ``--cpu-seconds`` (15 s by default) once the video is steady:
 
@@ -87,16 +88,24 @@ CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS, CLIP_FRAMES = 1280, 720, 30, 60
 
 
 def write_face_clip(path: Path, photo: Path) -> Path:
-    """A 2 s 1280x720 30 fps Y4M loop of ``photo`` drifting and a bouncing square (a moving scene to encode).
+    """A 2 s 1280x720 30 fps Y4M loop of ``photo`` (cropped to head and shoulders) drifting and a bouncing square.
 
     Chromium loops the file; the motion is periodic so the loop has no jump.
     """
     import cv2
     import numpy as np
 
+    from server.identity.face import get_face_engine
+
     image = cv2.imread(str(photo))
     if image is None:
         raise FileNotFoundError(f"cannot read image {photo}")
+    faces = get_face_engine().detect(image, thorough=True)
+    if faces:  # head and shoulders, as a phone held at arm's length frames a customer
+        cx, cy = (int(v) for v in faces[0].centre)
+        half = int(1.6 * faces[0].w)
+        x0, y0 = max(0, cx - half), max(0, cy - half)
+        image = image[y0 : cy + half, x0 : cx + half]
     scale = 0.9 * min(CLIP_WIDTH / image.shape[1], CLIP_HEIGHT / image.shape[0])
     face = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     fh, fw = face.shape[:2]
@@ -129,78 +138,6 @@ class FrameSizeTap:
 
     def push_audio(self, source: str, frame: Any) -> None:
         """Audio is not counted."""
-
-
-class FaceChecker:
-    """Face checks at a fixed rate on a worker thread, always on the newest frame (dropping the others).
-
-    Args:
-        latest: returns the newest customer ``av.VideoFrame`` (or None).
-        portrait: the ID portrait (BGR), embedded once.
-        hz: checks per second.
-    """
-
-    def __init__(self, latest: Any, portrait: Any, hz: float = 5.0) -> None:
-        from server.identity.face import FaceEngine
-
-        # The product's engine: coarse detection at 320 px (a customer facing a phone camera fills the frame),
-        # landmarks refined in a crop around the face, embedding from the 640x360 copy of the frame.
-        self.engine = FaceEngine()
-        faces = self.engine.detect(portrait)
-        if not faces:
-            raise ValueError("no face in the ID portrait")
-        self.portrait_embedding = self.engine.embed(portrait, faces[0])
-        self.latest = latest
-        self.period = 1.0 / hz
-        self.checks = 0
-        self.faces_found = 0
-        self.scores: list[float] = []
-        self.skipped_ticks = 0
-        self.durations: list[float] = []
-        self.cpu_seconds = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="face-check", daemon=True)
-
-    def start(self) -> None:
-        """Start checking (OpenCV single-threaded: on a 2-core seat PC its second worker only spins and competes
-        with the UI thread; the checks are paced, not latency-bound)."""
-        import cv2
-
-        cv2.setNumThreads(1)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop and wait for the thread."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def check(self, frame: Any) -> None:
-        """One check of ``frame``: convert once, detect, embed, compare."""
-        from seat_client.media.convert import frame_to_ndarray
-
-        height = round(640 * frame.height / frame.width) & ~1
-        bgr = frame_to_ndarray(frame, format="bgr24", width=640, height=height)
-        faces = self.engine.detect(bgr)
-        self.checks += 1
-        if faces:
-            self.faces_found += 1
-            self.scores.append(self.engine.cosine(self.portrait_embedding, self.engine.embed(bgr, faces[0])))
-
-    def _run(self) -> None:
-        next_tick = time.perf_counter()
-        while not self._stop.is_set():
-            frame = self.latest()
-            if frame is not None:
-                t0, c0 = time.perf_counter(), time.thread_time()
-                self.check(frame)
-                self.durations.append(time.perf_counter() - t0)
-                self.cpu_seconds += time.thread_time() - c0
-            next_tick += self.period
-            now = time.perf_counter()
-            while next_tick < now:  # a check took longer than a period: skip the ticks it covered
-                next_tick += self.period
-                self.skipped_ticks += 1
-            self._stop.wait(max(0.0, next_tick - now))
 
 
 class Heartbeat:
@@ -353,7 +290,6 @@ async def bench_workstation_720p(
     """
     import tempfile
 
-    import cv2
     from playwright.async_api import async_playwright
 
     from scripts.bench_call import classify_threads, thread_cpu_seconds
@@ -363,9 +299,6 @@ async def bench_workstation_720p(
     from server.devtools.browser import launch_customer_browser
     from server.devtools.sim_customer import SimulatedCustomer
 
-    portrait = cv2.imread(str(resource_path("sandbox", "faces", "obama.jpg")))
-    if portrait is None:
-        raise FileNotFoundError("sandbox portrait obama.jpg")
     workdir = tempfile.TemporaryDirectory(prefix="vt-bench-")
     settings = SeatSettings(
         server_url=url,
@@ -395,8 +328,8 @@ async def bench_workstation_720p(
     await until(lambda: controller.seat_state == "ready", 10, "ready")
     result: dict[str, Any] = {"machine_load_at_start": _machine_load()}
     with workdir as tmp:
-        # the same person as the ID portrait, another photo
-        clip = write_face_clip(Path(tmp) / "customer.y4m", resource_path("sandbox", "faces", "obama2.jpg"))
+        # the same person as the ID card's portrait (obama2.jpg for the sandbox's demo customers), another photo
+        clip = write_face_clip(Path(tmp) / "customer.y4m", resource_path("sandbox", "faces", "obama3.jpg"))
         async with async_playwright() as playwright:
             browser = await launch_customer_browser(playwright, fake_video=clip)
             try:
@@ -415,12 +348,24 @@ async def bench_workstation_720p(
                 window.call_panel.answer_button.click()
                 counters = controller.remote_pump.counters
                 await until(lambda: counters.drawn > 90, 30, "steady video")
-                checker = FaceChecker(lambda: service._latest_customer_frame, portrait)
+                monitor = service.face_monitor
+                if monitor is None:
+                    raise RuntimeError("the seat's live face monitor is off (face_monitor_hz = 0)")
+                readings: list[Any] = []
+                deliver = monitor.on_reading
+
+                def record(reading: Any) -> None:  # on the monitor's thread; list.append is atomic
+                    readings.append(reading)
+                    deliver(reading)
+
+                monitor.on_reading = record
+                await until(lambda: any(r.score is not None for r in readings), 30, "face checks against the portrait")
+                readings.clear()
+                checks0, cpu0, skipped0 = monitor.checks, monitor.cpu_seconds, monitor.skipped_ticks
                 heartbeat = Heartbeat()
                 tracer = StallTracer(heartbeat) if trace_stalls else None
                 sizes = FrameSizeTap()
                 controller.add_media_tap(sizes)
-                checker.start()
                 heartbeat.start()
                 if tracer is not None:
                     tracer.start()
@@ -433,12 +378,13 @@ async def bench_workstation_720p(
                 if tracer is not None:
                     tracer.stop()
                 await heartbeat.stop()
-                checker.stop()
+                checks, check_cpu = monitor.checks - checks0, monitor.cpu_seconds - cpu0
+                window_readings = list(readings)
                 controller.remove_media_tap(sizes)
                 sender = await page.evaluate(OUTBOUND_VIDEO_STATS_JS)
                 wall = w1 - w0
-                durations = sorted(checker.durations)
-                scores = sorted(checker.scores)
+                scores = sorted(r.score for r in window_readings if r.score is not None)
+                live_face = service.state.live_face
                 result.update(
                     {
                         "seconds": round(wall, 2),
@@ -449,14 +395,12 @@ async def bench_workstation_720p(
                         "frames_received_per_s": round((counters.received - r0) / wall, 2),
                         "frames_drawn_per_s": round((counters.drawn - d0) / wall, 2),
                         "face_checks": {
-                            "per_s": round(checker.checks / wall, 2),
-                            "with_a_face": checker.faces_found,
+                            "per_s": round(checks / wall, 2),
+                            "with_a_face": sum(1 for r in window_readings if r.faces),
                             "score_median": round(scores[len(scores) // 2], 3) if scores else None,
-                            "wall_ms_p50": round(1000 * durations[len(durations) // 2], 1) if durations else None,
-                            "cpu_ms_mean": round(1000 * checker.cpu_seconds / checker.checks, 1)
-                            if checker.checks
-                            else None,
-                            "ticks_skipped": checker.skipped_ticks,
+                            "cpu_ms_mean": round(1000 * check_cpu / checks, 1) if checks else None,
+                            "ticks_skipped": monitor.skipped_ticks - skipped0,
+                            "status_at_end": live_face.status.value if live_face is not None else None,
                         },
                         "threads": classify_threads(t0, t1, wall),
                         "machine_load_at_end": _machine_load(),

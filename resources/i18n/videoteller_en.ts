@@ -1391,6 +1391,46 @@ Result: {outcome}</translation>
         <translation>running</translation>
     </message>
     <message>
+        <source>实时人脸:画面中没有人脸</source>
+        <translation>Live face: no face in the picture</translation>
+    </message>
+    <message>
+        <source>实时人脸:画面中有 {faces} 张人脸</source>
+        <translation>Live face: {faces} faces in the picture</translation>
+    </message>
+    <message>
+        <source>实时人脸:与证件照相似度 {score:.2f},低于 {threshold:.2f}</source>
+        <translation>Live face: similarity to the ID photo {score:.2f}, below {threshold:.2f}</translation>
+    </message>
+    <message>
+        <source>实时人脸:检测中…</source>
+        <translation>Live face: checking…</translation>
+    </message>
+    <message>
+        <source>实时人脸不可用</source>
+        <translation>Live face check unavailable</translation>
+    </message>
+    <message>
+        <source>⚠ 画面中没有人脸</source>
+        <translation>⚠ No face in the picture</translation>
+    </message>
+    <message>
+        <source>⚠ 画面中有 {faces} 张人脸</source>
+        <translation>⚠ {faces} faces in the picture</translation>
+    </message>
+    <message>
+        <source>人脸在画面中(无证件照可比)</source>
+        <translation>Face in the picture (no ID photo to compare)</translation>
+    </message>
+    <message>
+        <source>⚠ 与证件照相似度 {score:.2f} &lt; {threshold:.2f}</source>
+        <translation>⚠ Similarity to the ID photo {score:.2f} &lt; {threshold:.2f}</translation>
+    </message>
+    <message>
+        <source>✔ 与证件照相似度 {score:.2f}</source>
+        <translation>✔ Similarity to the ID photo {score:.2f}</translation>
+    </message>
+    <message>
         <source>客户排队:{business}</source>
         <translation>Customer queued: {business}</translation>
     </message>
@@ -1417,6 +1457,10 @@ Result: {outcome}</translation>
     <message>
         <source>双录已停止</source>
         <translation>Recording stopped</translation>
+    </message>
+    <message>
+        <source>实时人脸:恢复正常</source>
+        <translation>Live face: back to normal</translation>
     </message>
     <message>
         <source>{gate}{verdict} 第{attempt}/{max_attempts}次</source>

@@ -165,9 +165,16 @@ class LiveFaceAssessor:
 
 
 def default_engine() -> Any:
-    """The process-wide face engine (``server.identity.face``; models verified against their recorded SHA-256)."""
+    """The process-wide face engine (``server.identity.face``; models verified against their recorded SHA-256).
+
+    OpenCV is made single-threaded for the seat process first: its parallel workers would only spin on a two-core
+    seat PC that is also decoding, encoding and recording a call (the checks are paced, not latency-bound).
+    """
+    import cv2
+
     from server.identity.face import get_face_engine
 
+    cv2.setNumThreads(1)
     return get_face_engine()
 
 
