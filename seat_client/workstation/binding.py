@@ -50,6 +50,18 @@ def show_state_everywhere(window: MainWindow, state: WorkstationState) -> None:
         panel.show_state(state)
     w.focus_panel(state.focus_panel)
     w.set_recording(state.recording)
+    show_live_face(w, state)
+
+
+def show_live_face(window: MainWindow, state: WorkstationState) -> None:
+    """The live face monitor's badge on the customer's video (green match, red warning, grey otherwise)."""
+    view = state.live_face
+    level = "info"
+    if view is not None and view.warning:
+        level = "warning"
+    elif view is not None and view.status == LiveFaceStatus.MATCH:
+        level = "ok"
+    window.remote_tile.set_badge(translate_text(live_face_text(view)), level)
 
 
 class WorkstationBinder(QObject):
@@ -146,17 +158,8 @@ class WorkstationBinder(QObject):
             panel.show_state(self.service.state)
 
     def _live_face(self) -> None:
-        """The live face monitor's badge on the customer's video (green, red for a warning, grey otherwise)."""
-        if not self._panels:  # the window is gone
-            return
-        view = self.service.state.live_face
-        text = translate_text(live_face_text(view))
-        level = "info"
-        if view is not None and view.warning:
-            level = "warning"
-        elif view is not None and view.status == LiveFaceStatus.MATCH:
-            level = "ok"
-        self.window.remote_tile.set_badge(text, level)
+        if self._panels:  # else the window is gone
+            show_live_face(self.window, self.service.state)
 
     @Slot(str)
     def _ring_with_phase(self, aspect: str) -> None:

@@ -64,16 +64,16 @@ def live_face_text(view: LiveFaceView | None) -> Text | None:
     if status == LiveFaceStatus.UNAVAILABLE:
         return T("Workstation", "实时人脸不可用")
     if status == LiveFaceStatus.NO_FACE:
-        return T("Workstation", "⚠ 画面中没有人脸")
+        return T("Workstation", "实时人脸 ⚠ 画面中没有人脸")
     if status == LiveFaceStatus.MULTIPLE_FACES:
-        return T("Workstation", "⚠ 画面中有 {faces} 张人脸").fmt(faces=view.faces)
+        return T("Workstation", "实时人脸 ⚠ 画面中有 {faces} 张人脸").fmt(faces=view.faces)
     if status == LiveFaceStatus.ONE_FACE or view.score is None:
-        return T("Workstation", "人脸在画面中(无证件照可比)")
+        return T("Workstation", "实时人脸:1 人(无证件照可比)")
     if status == LiveFaceStatus.MISMATCH:
-        return T("Workstation", "⚠ 与证件照相似度 {score:.2f} < {threshold:.2f}").fmt(
+        return T("Workstation", "实时人脸 ⚠ 相似度 {score:.2f} < {threshold:.2f}").fmt(
             score=view.score, threshold=view.threshold
         )
-    return T("Workstation", "✔ 与证件照相似度 {score:.2f}").fmt(score=view.score)
+    return T("Workstation", "实时人脸 ✔ 相似度 {score:.2f}").fmt(score=view.score)
 
 
 Listener = Callable[[str], None]

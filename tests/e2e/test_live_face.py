@@ -56,7 +56,7 @@ def test_customer_face_on_camera_matches_the_id_portrait(
             assert view is not None and view.faces == 1 and view.portrait_usable
             assert view.score is not None and view.score >= view.threshold
             tile = seat.window.remote_tile
-            assert tile.badge.startswith("✔") and tile.badge_level == "ok"
+            assert tile.badge.startswith("实时人脸 ✔") and tile.badge_level == "ok"
             assert service.face_monitor is not None and service.face_monitor.checks > 0
             await customer.hang_up()
             await wait_until(lambda: seat.window.call_panel.page != "in_call", message="call ended")

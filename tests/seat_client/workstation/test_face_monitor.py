@@ -207,6 +207,6 @@ def test_state_logs_a_warning_once_and_its_end() -> None:
     state.set_live_face(assessor.add(reading(1.4, 1, 0.7)))
     lines = [str(e.text) for e in state.timeline if e.kind == "live_face"]
     assert lines == ["实时人脸:画面中有 2 张人脸", "实时人脸:恢复正常"]
-    assert str(live_face_text(state.live_face)) == "✔ 与证件照相似度 0.70"
+    assert str(live_face_text(state.live_face)) == "实时人脸 ✔ 相似度 0.70"
     state.set_live_face(None)
     assert live_face_text(state.live_face) is None
