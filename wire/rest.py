@@ -119,3 +119,22 @@ class BusinessSubmitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     params: dict[str, str] = Field(default_factory=dict, max_length=16)
+
+
+class LiveFaceObservation(BaseModel):
+    """What the seat's live face monitor (实时人脸) saw, for the session trail: a warning that started, or the end of
+    one (``status`` back to ``match``/``one_face``). Advisory: it never changes a gate.
+
+    Attributes:
+        status: the monitor's status (``seat_client.workstation.face_monitor.LiveFaceStatus`` values).
+        faces: faces in the picture at that moment.
+        score: similarity of the largest face to the ID portrait (None without a face or a portrait).
+        threshold: the threshold the score was compared with.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["match", "one_face", "mismatch", "no_face", "multiple_faces"]
+    faces: int = Field(ge=0, le=64)
+    score: float | None = Field(default=None, ge=-1.0, le=1.0)
+    threshold: float = Field(ge=0.0, le=1.0)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from seat_client.workstation.scripts import CallScript, ScriptError
 from seat_client.workstation.snapshot import Snapshot
 from seat_client.workstation.texts import N_, T, Text
+from wire.rest import LiveFaceObservation
 from wire.signature import SignatureReview, SignatureStatus
 from wire.wrap_up import WrapUpNotes, WrapUpNotesRequest
 
@@ -162,6 +163,10 @@ class WorkstationApi:
                 return None
             raise
         return data if isinstance(data, bytes) else None
+
+    async def record_live_face(self, session_id: str, observation: LiveFaceObservation) -> None:
+        """``POST /api/sessions/{id}/live-face``: a live face warning, or its end, into the session trail."""
+        await self._request("POST", f"/api/sessions/{session_id}/live-face", json=observation.model_dump())
 
     async def submit_business(self, session_id: str, params: dict[str, str]) -> dict[str, Any]:
         """``POST /api/sessions/{id}/business``; the server checks the gates and calls core banking."""

@@ -32,6 +32,7 @@ from seat_client.workstation.state import CallInfo, Phase, WorkstationState
 from seat_client.workstation.texts import N_, T, Text
 from seat_client.workstation.wrap_up import OUTBOX_FILE_NAME, WrapUpOutbox, notes_length_problem
 from wire.business import business_label
+from wire.rest import LiveFaceObservation
 from wire.signature import SignatureReview
 
 logger = logging.getLogger(__name__)
@@ -309,7 +310,13 @@ class WorkstationService(QObject):
         if self.state.phase != Phase.IN_CALL or self.face_monitor is None or not self.face_monitor.active:
             return  # a reading that crossed the end of the call
         self._face_assessor.threshold = self.state.face_threshold  # the server's gate config may set it
-        self.state.set_live_face(self._face_assessor.add(reading))
+        view = self._face_assessor.add(reading)
+        call = self.state.call
+        if self.state.set_live_face(view) and self.api is not None and call is not None:
+            observation = LiveFaceObservation.model_validate(
+                {"status": view.status.value, "faces": view.faces, "score": view.score, "threshold": view.threshold}
+            )
+            self._spawn(self._quiet(self.api.record_live_face(call.session_id, observation)))
 
     @Slot(str)
     def _live_face_unavailable(self, reason: str) -> None:

@@ -315,17 +315,25 @@ class WorkstationState:
 
     # --- live face monitor (实时人脸, advisory) ---
 
-    def set_live_face(self, view: LiveFaceView | None) -> None:
-        """The monitor's latest view; a new warning, and the end of one, go to the timeline."""
+    def set_live_face(self, view: LiveFaceView | None) -> bool:
+        """The monitor's latest view; a new warning, and the end of one, go to the timeline.
+
+        Returns:
+            Whether this view started or ended a warning (the service then reports it for the session trail).
+        """
         previous, self.live_face = self.live_face, view
+        logged = False
         if view is not None and self.phase == Phase.IN_CALL:
             was_warning = previous is not None and previous.warning
             if view.warning and (previous is None or previous.status != view.status):
                 text = LIVE_FACE_WARNINGS[view.status].fmt(faces=view.faces, score=view.score, threshold=view.threshold)
                 self.log("live_face", text)
-            elif was_warning and not view.warning and view.status != LiveFaceStatus.UNAVAILABLE:
+                logged = True
+            elif was_warning and view.status in (LiveFaceStatus.MATCH, LiveFaceStatus.ONE_FACE):
                 self.log("live_face", N_("Workstation", "实时人脸:恢复正常"))
+                logged = True
         self._changed("live_face")
+        return logged
 
     # --- 话后小结 ---
 

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 import wire
 from server.deps import AuthenticatedSeat, SeatDep, Services, ServicesDep
 from server.recordings.access import VIEW_ALL_ROLES
+from server.routers.workstation_auth import seat_session
 from server.wrap_up import WrapUpRefused, notes_from_trail, save_notes
 from wire.wrap_up import WrapUpNotes, WrapUpNotesRequest
 
@@ -114,3 +115,29 @@ async def put_wrap_up(session_id: str, body: WrapUpNotesRequest, auth: SeatDep, 
     except WrapUpRefused as exc:
         raise HTTPException(exc.status, exc.message) from exc
     return notes
+
+
+MAX_LIVE_FACE_EVENTS = 200
+"""Live face observations one session's trail takes (a warning and its end are two; a seat gone wrong cannot flood
+the trail)."""
+
+
+@router.post("/api/sessions/{session_id}/live-face", status_code=status.HTTP_201_CREATED)
+async def record_live_face(
+    session_id: str, body: wire.LiveFaceObservation, auth: SeatDep, services: ServicesDep
+) -> dict[str, int]:
+    """A warning of the seat's live face monitor (实时人脸), or its end, into the session trail as ``live_face``.
+
+    Advisory: no gate reads it. Only the seat holding the connected call may write one.
+
+    Raises:
+        HTTPException: 404/403/409 as for the call's other workstation resources; 429 past
+            :data:`MAX_LIVE_FACE_EVENTS`.
+    """
+    seat_session(services, auth, session_id)
+    trail = await run_in_threadpool(services.db.events, session_id)
+    if sum(1 for event in trail if event["kind"] == "live_face") >= MAX_LIVE_FACE_EVENTS:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "实时人脸记录过多,本次通话不再记录")
+    detail = {**body.model_dump(), "seat_id": auth.seat.seat_id}
+    event_id = services.db.append_event(session_id, services.clock(), "live_face", detail)
+    return {"event_id": event_id}

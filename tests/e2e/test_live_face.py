@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from pytestqt.qtbot import QtBot
 
 from seat_client.workstation.face_monitor import LiveFaceStatus
@@ -72,7 +73,7 @@ def test_no_face_on_camera_warns_the_teller(qtbot: QtBot, qasync_loop, live_serv
     service = seat.workstation
     assert service is not None
 
-    async def scenario() -> None:
+    async def scenario() -> str:
         async with _browser_customer(live_server) as customer:  # Chromium's test pattern: no face in it
             await _connect(seat, customer)
 
@@ -85,8 +86,22 @@ def test_no_face_on_camera_warns_the_teller(qtbot: QtBot, qasync_loop, live_serv
             assert tile.badge_level == "warning" and "没有人脸" in tile.badge
             lines = [str(e.text) for e in service.state.timeline if e.kind == "live_face"]
             assert lines == ["实时人脸:画面中没有人脸"]
+            assert service.state.call is not None
+            session_id = service.state.call.session_id
+            await wait_until(lambda: bool(trailed(session_id)), message="the warning in the session trail")
             await customer.hang_up()
             await wait_until(lambda: seat.window.call_panel.page != "in_call", message="call ended")
         await seat.close()
+        return session_id
 
-    run_async(qasync_loop, scenario())
+    def trailed(session_id: str) -> list[dict[str, object]]:
+        events = httpx.get(
+            f"{live_server.url}/api/sessions/{session_id}/events",
+            headers={"Authorization": f"Bearer {live_server.seat_token()}"},
+        ).json()
+        return [e["detail"] for e in events if e["kind"] == "live_face"]
+
+    session_id = run_async(qasync_loop, scenario())
+    assert trailed(session_id) == [
+        {"status": "no_face", "faces": 0, "score": None, "threshold": 0.42, "seat_id": "demo"}
+    ]

@@ -110,3 +110,33 @@ async def test_accepted_signature_png_is_rendered_from_strokes(live: LiveServer)
     assert image.shape == (240, 600)
     assert (image < 128).sum() > 300  # ink along the stroke
     assert image[5, 5] == 255  # paper elsewhere
+
+
+async def test_live_face_warnings_go_to_the_trail_from_the_call_holder_only(live: LiveServer) -> None:
+    sid, _token, headers = await _connected_call(live)
+    url = f"/api/sessions/{sid}/live-face"
+    warning = {"status": "multiple_faces", "faces": 2, "score": 0.71, "threshold": 0.42}
+    res = await live.http.post(url, json=warning, headers=headers)
+    assert res.status_code == 201, res.text
+    back = {"status": "match", "faces": 1, "score": 0.69, "threshold": 0.42}
+    assert (await live.http.post(url, json=back, headers=headers)).status_code == 201
+    events = (await live.http.get(f"/api/sessions/{sid}/events", headers=headers)).json()
+    trailed = [e["detail"] for e in events if e["kind"] == "live_face"]
+    assert trailed == [{**warning, "seat_id": "seat-a"}, {**back, "seat_id": "seat-a"}]
+    # another seat may not write into this call's trail; nonsense is refused
+    other = await live.auth_headers("seat-b")
+    assert (await live.http.post(url, json=warning, headers=other)).status_code == 403
+    for bad in ({**warning, "status": "passed"}, {**warning, "faces": -1}, {**warning, "extra": 1}, {"faces": 1}):
+        assert (await live.http.post(url, json=bad, headers=headers)).status_code == 422, bad
+    assert (await live.http.post(url, json=warning)).status_code == 401
+
+
+async def test_live_face_trail_entries_are_capped_per_session(live: LiveServer, monkeypatch: Any) -> None:
+    from server.routers import sessions
+
+    monkeypatch.setattr(sessions, "MAX_LIVE_FACE_EVENTS", 3)
+    sid, _token, headers = await _connected_call(live)
+    url = f"/api/sessions/{sid}/live-face"
+    body = {"status": "no_face", "faces": 0, "score": None, "threshold": 0.42}
+    codes = [(await live.http.post(url, json=body, headers=headers)).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
